@@ -1,0 +1,91 @@
+//! Where the pages live. The default imports the memory-provider component; the `seed` and
+//! `heap` features link the seed crate or a heap image in instead, for comparisons.
+
+use wasm_dbms_api::memory::MemoryResult;
+use wasm_dbms_memory::{MemoryProvider, RESERVED_PAGES};
+
+#[cfg(not(any(feature = "seed", feature = "heap")))]
+pub use wasm_dbms_component_memory::ComponentMemoryProvider as Storage;
+
+#[cfg(feature = "seed")]
+pub use wasi_dbms_memory::WasiMemoryProvider as Storage;
+
+#[cfg(feature = "heap")]
+pub use heap_image::HeapImage as Storage;
+
+/// Opens the storage at `path` with wasm-dbms's reserved pages in place, so that the engine's
+/// own start-up (which panics when it cannot grow) has nothing left to grow.
+pub fn open(path: &str) -> MemoryResult<Storage> {
+    #[cfg(not(any(feature = "seed", feature = "heap")))]
+    let mut storage = Storage::open(path)?;
+    #[cfg(any(feature = "seed", feature = "heap"))]
+    let mut storage = Storage::new(path)?;
+    if storage.pages() < RESERVED_PAGES {
+        storage.grow(RESERVED_PAGES - storage.pages())?;
+    }
+    Ok(storage)
+}
+
+#[cfg(feature = "heap")]
+mod heap_image {
+    use wasm_dbms_api::memory::{MemoryError, MemoryResult};
+    use wasm_dbms_memory::{HeapMemoryProvider, MemoryProvider};
+
+    /// wasm-dbms's `HeapMemoryProvider`, whose bytes are written to a file when it is
+    /// dropped: the reference image for byte-for-byte comparisons.
+    pub struct HeapImage {
+        heap: HeapMemoryProvider,
+        path: String,
+    }
+
+    impl HeapImage {
+        /// An empty heap memory that will be written to `path`.
+        pub fn new(path: &str) -> MemoryResult<Self> {
+            Ok(Self {
+                heap: HeapMemoryProvider::default(),
+                path: path.to_owned(),
+            })
+        }
+
+        fn image(&mut self) -> MemoryResult<Vec<u8>> {
+            let len = usize::try_from(self.heap.size()).map_err(|_| MemoryError::OutOfBounds)?;
+            let mut image = vec![0; len];
+            self.heap.read(0, &mut image)?;
+            Ok(image)
+        }
+    }
+
+    impl Drop for HeapImage {
+        fn drop(&mut self) {
+            if let Ok(image) = self.image() {
+                // Nothing can report a failure from a drop; a missing image fails the
+                // comparison that reads it.
+                let _ = std::fs::write(&self.path, image);
+            }
+        }
+    }
+
+    impl MemoryProvider for HeapImage {
+        const PAGE_SIZE: u64 = HeapMemoryProvider::PAGE_SIZE;
+
+        fn size(&self) -> u64 {
+            self.heap.size()
+        }
+
+        fn pages(&self) -> u64 {
+            self.heap.pages()
+        }
+
+        fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
+            self.heap.grow(new_pages)
+        }
+
+        fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
+            self.heap.read(offset, buf)
+        }
+
+        fn write(&mut self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
+            self.heap.write(offset, buf)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! A wasm-dbms component driven from the host, on any of its storages.
+
+use wasmtime::Result;
+use wasmtime::Store;
+use wasmtime::component::ResourceAny;
+
+use crate::artifacts;
+use crate::host::{HostState, Runtime, WasiConfig};
+use crate::linking::LinkedProvider;
+use crate::provider::Provider;
+
+/// Bindings of the `dbms` world.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../dbms-component/wit"],
+        world: "wasm-dbms:demo/dbms",
+        additional_derives: [PartialEq, Eq],
+    });
+}
+
+pub use bindings::exports::wasm_dbms::demo::database::{
+    Cell, Comparison, Condition, DbError, Order, Query, Value,
+};
+
+/// A row: its cells by column name.
+pub type Row = Vec<Cell>;
+
+/// How the wasm-dbms component gets its storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// `dbms.wasm` and `provider.wasm` composed by `wac plug` into one component.
+    Composed,
+    /// `dbms.wasm` and `provider.wasm` instantiated separately and linked by the host.
+    Linked,
+    /// `dbms-seed.wasm`: the seed crate `wasi-dbms-memory` linked into the component.
+    Seed,
+    /// `dbms-heap.wasm`: `HeapMemoryProvider`, its image written to the path at close.
+    Heap,
+}
+
+impl Storage {
+    /// A short name for output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::Composed => "composed",
+            Storage::Linked => "linked",
+            Storage::Seed => "seed",
+            Storage::Heap => "heap",
+        }
+    }
+}
+
+/// One wasm-dbms component instance in its own store.
+pub struct DbmsSession {
+    store: Store<HostState>,
+    dbms: bindings::Dbms,
+}
+
+/// An open database of a [`DbmsSession`].
+#[derive(Clone, Copy, Debug)]
+pub struct Db(ResourceAny);
+
+impl DbmsSession {
+    /// Instantiates the wasm-dbms component on `storage` with `wasi`.
+    pub fn new(runtime: &Runtime, wasi: &WasiConfig, storage: Storage) -> Result<Self> {
+        let mut store = runtime.store(wasi)?;
+        let artifact = match storage {
+            Storage::Composed => artifacts::COMPOSED,
+            Storage::Linked => artifacts::DBMS,
+            Storage::Seed => artifacts::DBMS_SEED,
+            Storage::Heap => artifacts::DBMS_HEAP,
+        };
+        if storage == Storage::Linked {
+            let provider_component = runtime.component(artifacts::PROVIDER)?;
+            let provider = Provider::instantiate(&mut store, &provider_component, runtime.linker())?;
+            store.data_mut().linked = Some(LinkedProvider::new(provider));
+        }
+        let component = runtime.component(artifact)?;
+        let dbms = bindings::Dbms::instantiate(&mut store, &component, runtime.linker())?;
+        Ok(Self { store, dbms })
+    }
+
+    /// `db.open(path)`.
+    pub fn open(&mut self, path: &str) -> Result<Result<Db, DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        Ok(api.call_open(&mut self.store, path)?.map(Db))
+    }
+
+    /// `db.insert(table, row)`.
+    pub fn insert(&mut self, db: Db, table: &str, row: &Row) -> Result<Result<(), DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_insert(&mut self.store, db.0, table, row)
+    }
+
+    /// `db.select(table, query)`.
+    pub fn select(
+        &mut self,
+        db: Db,
+        table: &str,
+        query: &Query,
+    ) -> Result<Result<Vec<Row>, DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_select(&mut self.store, db.0, table, query)
+    }
+
+    /// `db.update(table, patch, filter)`: the number of rows changed.
+    pub fn update(
+        &mut self,
+        db: Db,
+        table: &str,
+        patch: &Row,
+        filter: &[Condition],
+    ) -> Result<Result<u64, DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_update(&mut self.store, db.0, table, patch, filter)
+    }
+
+    /// `db.delete(table, filter)`: the number of rows deleted.
+    pub fn delete(
+        &mut self,
+        db: Db,
+        table: &str,
+        filter: &[Condition],
+    ) -> Result<Result<u64, DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_delete(&mut self.store, db.0, table, filter)
+    }
+
+    /// `db.begin()`.
+    pub fn begin(&mut self, db: Db) -> Result<Result<(), DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_begin(&mut self.store, db.0)
+    }
+
+    /// `db.commit()`.
+    pub fn commit(&mut self, db: Db) -> Result<Result<(), DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_commit(&mut self.store, db.0)
+    }
+
+    /// `db.rollback()`.
+    pub fn rollback(&mut self, db: Db) -> Result<Result<(), DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        api.call_rollback(&mut self.store, db.0)
+    }
+
+    /// Drops the database resource: its storage closes (the heap storage writes its image).
+    pub fn close(&mut self, db: Db) -> Result<()> {
+        db.0.resource_drop(&mut self.store)
+    }
+}
+
+/// A cell holding text.
+pub fn text(column: &str, value: &str) -> Cell {
+    Cell {
+        column: column.into(),
+        value: Value::Text(value.into()),
+    }
+}
+
+/// A cell holding an unsigned integer.
+pub fn uint(column: &str, value: u64) -> Cell {
+    Cell {
+        column: column.into(),
+        value: Value::Uint(value),
+    }
+}
+
+/// A cell holding a signed integer.
+pub fn int(column: &str, value: i64) -> Cell {
+    Cell {
+        column: column.into(),
+        value: Value::Int(value),
+    }
+}
+
+/// The condition `column op value`.
+pub fn condition(column: &str, op: Comparison, value: Value) -> Condition {
+    Condition {
+        column: column.into(),
+        op,
+        value,
+    }
+}
+
+/// A query for every row, in storage order.
+pub fn all() -> Query {
+    Query {
+        filter: Vec::new(),
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+    }
+}

@@ -1,0 +1,13 @@
+//! The wasmtime host of the wasm-dbms memory provider.
+//!
+//! It loads the built components, gives them WASI with preopened directories, links a
+//! wasm-dbms component to the provider (or loads their `wac plug` composition), and drives
+//! both for the tests, the demo and the benchmarks.
+
+pub mod artifacts;
+pub mod dbms;
+pub mod host;
+pub mod linking;
+pub mod provider;
+
+pub use crate::host::{HostState, Runtime, WasiConfig};

@@ -1,0 +1,162 @@
+//! Run-time linking: a consumer's `memory-provider` import served by a provider instance in
+//! the same store, through the host, without pre-composition.
+//!
+//! The consumer sees host resources; each one's `rep` indexes the provider's own resource.
+
+use std::sync::Arc;
+
+use wasmtime::Result;
+use wasmtime::error::Context as _;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource, ResourceAny, ResourceType};
+
+use crate::host::HostState;
+use crate::provider::{MemoryError, Provider};
+
+/// The import the forwarding satisfies.
+pub const INTERFACE: &str = "wasm-dbms:memory/memory-provider@0.1.0";
+
+/// The host's face of a provider `memory` handed to a consumer.
+pub struct ForwardedMemory;
+
+/// A provider instance serving a consumer, and the resources it lent.
+pub struct LinkedProvider {
+    provider: Arc<Provider>,
+    lent: Vec<Option<ResourceAny>>,
+}
+
+impl LinkedProvider {
+    /// Serves the consumer from `provider`, an instance in the consumer's store.
+    pub fn new(provider: Provider) -> Self {
+        Self {
+            provider: Arc::new(provider),
+            lent: Vec::new(),
+        }
+    }
+
+    fn lend(&mut self, memory: ResourceAny) -> Resource<ForwardedMemory> {
+        let rep = match self.lent.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => {
+                self.lent.push(None);
+                self.lent.len() - 1
+            }
+        };
+        self.lent[rep] = Some(memory);
+        Resource::new_own(rep as u32)
+    }
+
+    fn lent(&self, rep: u32) -> Result<ResourceAny> {
+        self.lent
+            .get(rep as usize)
+            .copied()
+            .flatten()
+            .context("unknown memory handle")
+    }
+}
+
+/// The linked provider of `store` and the provider resource behind `handle`.
+fn target(
+    store: &StoreContextMut<'_, HostState>,
+    handle: &Resource<ForwardedMemory>,
+) -> Result<(Arc<Provider>, ResourceAny)> {
+    let linked = linked(store)?;
+    Ok((linked.provider.clone(), linked.lent(handle.rep())?))
+}
+
+fn linked<'a>(store: &'a StoreContextMut<'_, HostState>) -> Result<&'a LinkedProvider> {
+    store
+        .data()
+        .linked
+        .as_ref()
+        .context("no provider is linked in this store")
+}
+
+/// Defines the `memory-provider` import in `linker`, forwarding every call to the store's
+/// [`LinkedProvider`].
+pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
+    let mut instance = linker.instance(INTERFACE)?;
+    instance.resource(
+        "memory",
+        ResourceType::host::<ForwardedMemory>(),
+        |mut store, rep| {
+            let linked = store.data_mut().linked.as_mut().context("no provider linked")?;
+            let memory = linked
+                .lent
+                .get_mut(rep as usize)
+                .and_then(Option::take)
+                .context("unknown memory handle")?;
+            memory.resource_drop(&mut store)
+        },
+    )?;
+    instance.func_wrap(
+        "[static]memory.open",
+        |mut store: StoreContextMut<'_, HostState>, (path,): (String,)| {
+            let provider = linked(&store)?.provider.clone();
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            let opened = api.call_open(&mut store, &path)?;
+            let result: Result<Resource<ForwardedMemory>, MemoryError> = match opened {
+                Ok(memory) => Ok(store
+                    .data_mut()
+                    .linked
+                    .as_mut()
+                    .context("no provider linked")?
+                    .lend(memory)),
+                Err(error) => Err(error),
+            };
+            Ok((result,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.page-size",
+        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_page_size(&mut store, memory)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.size",
+        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_size(&mut store, memory)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.pages",
+        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_pages(&mut store, memory)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.grow",
+        |mut store: StoreContextMut<'_, HostState>,
+         (handle, new_pages): (Resource<ForwardedMemory>, u64)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_grow(&mut store, memory, new_pages)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.read",
+        |mut store: StoreContextMut<'_, HostState>,
+         (handle, offset, len): (Resource<ForwardedMemory>, u64, u64)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_read(&mut store, memory, offset, len)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.write",
+        |mut store: StoreContextMut<'_, HostState>,
+         (handle, offset, data): (Resource<ForwardedMemory>, u64, Vec<u8>)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_write(&mut store, memory, offset, &data)?,))
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The provider against the model: random operation sequences through the component
+//! boundary, compared step by step and, at the end, byte for byte on disk.
+
+mod common;
+
+use common::{Model, PAGE, Rng, Sandbox};
+use host_test::Runtime;
+use host_test::provider::{Memory, ProviderSession};
+
+/// Operations per sequence.
+const STEPS: usize = 2500;
+/// Sequences, each from its own seed.
+const SEEDS: u64 = 4;
+/// Growth stops here so that the files stay small.
+const MAX_PAGES: u64 = 40;
+
+/// An offset near the places where bounds checks break: inside, on page edges, at and past
+/// the end, and at the top of the u64 range.
+fn offset(rng: &mut Rng, size: u64) -> u64 {
+    match rng.below(8) {
+        0..=2 => rng.below(size + 1),
+        3 => (rng.below(size / PAGE + 2) * PAGE).saturating_sub(rng.below(4)),
+        4 => size.saturating_sub(rng.below(16)),
+        5 => size + rng.below(3),
+        6 => u64::MAX - rng.below(4),
+        _ => rng.below(16),
+    }
+}
+
+/// A length from empty to more than a page.
+fn length(rng: &mut Rng) -> u64 {
+    match rng.below(6) {
+        0 => 0,
+        1 => 1 + rng.below(8),
+        2 => rng.below(4097),
+        3 => PAGE,
+        _ => rng.below(2 * PAGE + 3),
+    }
+}
+
+/// A read length, including lengths no memory could hold.
+fn read_length(rng: &mut Rng, size: u64) -> u64 {
+    match rng.below(12) {
+        0 => u64::MAX - rng.below(2),
+        1 => size + 1,
+        2 => 1 << (32 + rng.below(30)),
+        _ => length(rng),
+    }
+}
+
+/// A growth: mostly small, sometimes none, sometimes past every limit.
+fn growth(rng: &mut Rng, pages: u64) -> u64 {
+    match rng.below(10) {
+        0 | 1 => 0,
+        2 => [u64::MAX, u64::MAX / PAGE, u64::MAX / PAGE + 1, 1 << 47][rng.below(4) as usize],
+        _ if pages >= MAX_PAGES => 0,
+        _ => 1 + rng.below(3),
+    }
+}
+
+fn run_sequence(seed: u64) {
+    let runtime = Runtime::shared();
+    let sandbox = Sandbox::new();
+    let wasi = sandbox.wasi();
+    let mut rng = Rng::new(seed);
+    let mut model = Model::default();
+    let mut session = ProviderSession::new(runtime, &wasi).unwrap();
+    let mut memory: Memory = session.open("diff.bin").unwrap().unwrap();
+    let mut counts = [0usize; 4];
+
+    for step in 0..STEPS {
+        let at = format!("seed {seed}, step {step}");
+        match rng.below(20) {
+            0..=6 => {
+                counts[0] += 1;
+                let offset = offset(&mut rng, model.size());
+                let len = read_length(&mut rng, model.size());
+                let got = session.read(memory, offset, len).expect("read trapped");
+                assert_eq!(got, model.read(offset, len), "{at}: read({offset}, {len})");
+            }
+            7..=13 => {
+                counts[1] += 1;
+                let offset = offset(&mut rng, model.size());
+                let len = length(&mut rng) as usize;
+                let data = rng.bytes(len);
+                let got = session.write(memory, offset, &data).expect("write trapped");
+                assert_eq!(got, model.write(offset, &data), "{at}: write({offset}, {len} bytes)");
+            }
+            14..=18 => {
+                counts[2] += 1;
+                let new_pages = growth(&mut rng, model.pages());
+                let got = session.grow(memory, new_pages).expect("grow trapped");
+                assert_eq!(got, model.grow(new_pages), "{at}: grow({new_pages})");
+            }
+            _ => {
+                counts[3] += 1;
+                session.close(memory).unwrap();
+                if rng.one_in(2) {
+                    session = ProviderSession::new(runtime, &wasi).unwrap();
+                }
+                memory = session.open("diff.bin").unwrap().expect("reopen");
+            }
+        }
+        assert_eq!(session.size(memory).unwrap(), model.size(), "{at}: size");
+        assert_eq!(session.pages(memory).unwrap(), model.pages(), "{at}: pages");
+    }
+    session.close(memory).unwrap();
+    assert!(
+        sandbox.bytes("diff.bin") == model.bytes,
+        "seed {seed}: the file differs from the model"
+    );
+    // Every kind of operation ran often enough to mean something.
+    assert!(counts.iter().all(|count| *count > STEPS / 40), "{counts:?}");
+}
+
+#[test]
+fn random_operation_sequences_match_the_model() {
+    for seed in 1..=SEEDS {
+        run_sequence(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
+    }
+}
