@@ -41,18 +41,39 @@ mod tests {
 
     #[test]
     fn ranges_past_the_size_or_overflowing_fail() {
-        assert!(matches!(checked_end(11, 0, 10), Err(MemoryError::OutOfBounds)));
-        assert!(matches!(checked_end(PAGE_SIZE, 1, PAGE_SIZE), Err(MemoryError::OutOfBounds)));
-        assert!(matches!(checked_end(1, u64::MAX, PAGE_SIZE), Err(MemoryError::OutOfBounds)));
-        assert!(matches!(checked_end(u64::MAX, 1, u64::MAX), Err(MemoryError::OutOfBounds)));
+        assert!(matches!(
+            checked_end(11, 0, 10),
+            Err(MemoryError::OutOfBounds)
+        ));
+        assert!(matches!(
+            checked_end(PAGE_SIZE, 1, PAGE_SIZE),
+            Err(MemoryError::OutOfBounds)
+        ));
+        assert!(matches!(
+            checked_end(1, u64::MAX, PAGE_SIZE),
+            Err(MemoryError::OutOfBounds)
+        ));
+        assert!(matches!(
+            checked_end(u64::MAX, 1, u64::MAX),
+            Err(MemoryError::OutOfBounds)
+        ));
     }
 
     #[test]
     fn growth_is_capped_and_overflow_safe() {
         assert_eq!(grown_size(1, 2).unwrap(), 3 * PAGE_SIZE);
         assert_eq!(grown_size(0, MAX_SIZE / PAGE_SIZE).unwrap(), MAX_SIZE);
-        assert!(matches!(grown_size(1, MAX_SIZE / PAGE_SIZE), Err(MemoryError::LimitExceeded)));
-        assert!(matches!(grown_size(1, u64::MAX), Err(MemoryError::LimitExceeded)));
-        assert!(matches!(grown_size(0, u64::MAX / PAGE_SIZE + 1), Err(MemoryError::LimitExceeded)));
+        assert!(matches!(
+            grown_size(1, MAX_SIZE / PAGE_SIZE),
+            Err(MemoryError::LimitExceeded)
+        ));
+        assert!(matches!(
+            grown_size(1, u64::MAX),
+            Err(MemoryError::LimitExceeded)
+        ));
+        assert!(matches!(
+            grown_size(0, u64::MAX / PAGE_SIZE + 1),
+            Err(MemoryError::LimitExceeded)
+        ));
     }
 }

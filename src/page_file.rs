@@ -1,7 +1,9 @@
 //! The backing file: positional reads and writes through `wasi:filesystem` descriptors.
 
 use wasip2::filesystem::preopens::get_directories;
-use wasip2::filesystem::types::{Descriptor, DescriptorFlags, DescriptorType, OpenFlags, PathFlags};
+use wasip2::filesystem::types::{
+    Descriptor, DescriptorFlags, DescriptorType, OpenFlags, PathFlags,
+};
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
 use crate::bounds::PAGE_SIZE;

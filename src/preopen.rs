@@ -13,16 +13,14 @@ fn components(path: &str) -> Vec<&str> {
 }
 
 /// Returns the index of the preopen that holds `path` and the path relative to it.
-pub fn resolve<'p>(preopen_names: &[&str], path: &'p str) -> Option<(usize, String)> {
+pub fn resolve(preopen_names: &[&str], path: &str) -> Option<(usize, String)> {
     let wanted = components(path);
     preopen_names
         .iter()
         .enumerate()
         .filter_map(|(index, name)| {
             let prefix = components(name);
-            wanted
-                .starts_with(&prefix)
-                .then(|| (index, prefix.len()))
+            wanted.starts_with(&prefix).then_some((index, prefix.len()))
         })
         .max_by_key(|(_, matched)| *matched)
         .map(|(index, matched)| (index, wanted[matched..].join("/")))
@@ -35,7 +33,10 @@ mod tests {
     #[test]
     fn a_dot_preopen_holds_relative_and_absolute_paths() {
         assert_eq!(resolve(&["."], "db.bin"), Some((0, "db.bin".into())));
-        assert_eq!(resolve(&["."], "./sub/db.bin"), Some((0, "sub/db.bin".into())));
+        assert_eq!(
+            resolve(&["."], "./sub/db.bin"),
+            Some((0, "sub/db.bin".into()))
+        );
         assert_eq!(resolve(&["/"], "/db.bin"), Some((0, "db.bin".into())));
     }
 

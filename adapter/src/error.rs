@@ -37,7 +37,10 @@ mod tests {
             (ProviderError::MisalignedFile(65537), "65537"),
             (ProviderError::LimitExceeded, "limit exceeded"),
             (ProviderError::Locked, "locked"),
-            (ProviderError::Io("open `x`: access".into()), "open `x`: access"),
+            (
+                ProviderError::Io("open `x`: access".into()),
+                "open `x`: access",
+            ),
         ];
         for (error, detail) in cases {
             match into_memory_error(error) {

@@ -1,7 +1,8 @@
 //! Every conversion between the WIT types and wasm-dbms's types.
 
 use wasm_dbms_api::prelude::{
-    Boolean, ColumnDef, DataTypeKind, DbmsError, Filter, Int8, Int16, Int32, Int64, Query, QueryError, Text, Uint8, Uint16, Uint32, Uint64, Value,
+    Boolean, ColumnDef, DataTypeKind, DbmsError, Filter, Int8, Int16, Int32, Int64, Query,
+    QueryError, Text, Uint8, Uint16, Uint32, Uint64, Value,
 };
 
 use crate::bindings::exports::wasm_dbms::demo::database::{
@@ -43,7 +44,10 @@ pub fn wit_row(values: Vec<(ColumnDef, Value)>) -> Row {
 }
 
 /// The conjunction of `conditions`, or `None` when there are none.
-pub fn filter(columns: &[ColumnDef], conditions: Vec<Condition>) -> Result<Option<Filter>, DbError> {
+pub fn filter(
+    columns: &[ColumnDef],
+    conditions: Vec<Condition>,
+) -> Result<Option<Filter>, DbError> {
     let mut filter: Option<Filter> = None;
     for condition in conditions {
         let column = column(columns, &condition.column)?;
@@ -51,7 +55,9 @@ pub fn filter(columns: &[ColumnDef], conditions: Vec<Condition>) -> Result<Optio
         let next = match (condition.op, condition.value) {
             (Comparison::Like, WitValue::Text(pattern)) => Filter::like(name, &pattern),
             (Comparison::Like, _) => {
-                return Err(DbError::BadRow(format!("`like` on `{name}` takes a text pattern")));
+                return Err(DbError::BadRow(format!(
+                    "`like` on `{name}` takes a text pattern"
+                )));
             }
             (op, wit) => {
                 let value = value(&column, wit)?;
@@ -170,9 +176,9 @@ pub fn db_error(error: DbmsError) -> DbError {
             | QueryError::ForeignKeyConstraintViolation { .. }
             | QueryError::ConstraintViolation(_),
         ) => DbError::Constraint(message),
-        DbmsError::Query(
-            QueryError::UnknownColumn(_) | QueryError::MissingNonNullableField(_),
-        ) => DbError::BadRow(message),
+        DbmsError::Query(QueryError::UnknownColumn(_) | QueryError::MissingNonNullableField(_)) => {
+            DbError::BadRow(message)
+        }
         DbmsError::Query(QueryError::MemoryError(_)) | DbmsError::Memory(_) => {
             DbError::Storage(message)
         }

@@ -5,7 +5,6 @@
 //! imported `wasm-dbms:memory/memory-provider` component.
 
 mod convert;
-mod schema;
 mod storage;
 
 use std::cell::Cell as StateCell;
@@ -17,8 +16,8 @@ use crate::bindings::exports::wasm_dbms::demo::database::{
     Condition, Db as DbHandle, DbError, Guest, GuestDb, Query, Row,
 };
 use crate::convert::{db_error, filter, query, row_values, wit_row};
-use crate::schema::Library;
 use crate::storage::Storage;
+use library_schema::Library;
 
 mod bindings {
     wit_bindgen::generate!({
@@ -58,9 +57,10 @@ impl Db {
             &Library, table,
         )
         .map_err(db_error)?;
-        let columns =
-            <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::table_columns(&Library, table)
-                .map_err(db_error)?;
+        let columns = <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::table_columns(
+            &Library, table,
+        )
+        .map_err(db_error)?;
         Ok((name, columns))
     }
 
@@ -105,7 +105,12 @@ impl GuestDb for Db {
         Ok(rows.into_iter().map(wit_row).collect())
     }
 
-    fn update(&self, table: String, patch: Row, conditions: Vec<Condition>) -> Result<u64, DbError> {
+    fn update(
+        &self,
+        table: String,
+        patch: Row,
+        conditions: Vec<Condition>,
+    ) -> Result<u64, DbError> {
         let (name, columns) = self.table(&table)?;
         let values = row_values(columns, patch)?;
         let filter = filter(columns, conditions)?;

@@ -72,7 +72,8 @@ impl DbmsSession {
         };
         if storage == Storage::Linked {
             let provider_component = runtime.component(artifacts::PROVIDER)?;
-            let provider = Provider::instantiate(&mut store, &provider_component, runtime.linker())?;
+            let provider =
+                Provider::instantiate(&mut store, &provider_component, runtime.linker())?;
             store.data_mut().linked = Some(LinkedProvider::new(provider));
         }
         let component = runtime.component(artifact)?;
@@ -148,6 +149,20 @@ impl DbmsSession {
     pub fn close(&mut self, db: Db) -> Result<()> {
         db.0.resource_drop(&mut self.store)
     }
+}
+
+/// `error` as one line: its kind, then wasm-dbms's message.
+pub fn describe(error: &DbError) -> String {
+    let (kind, message) = match error {
+        DbError::UnknownTable(message) => ("unknown table", message),
+        DbError::BadRow(message) => ("bad row", message),
+        DbError::Constraint(message) => ("constraint", message),
+        DbError::Validation(message) => ("validation", message),
+        DbError::Transaction(message) => ("transaction", message),
+        DbError::Storage(message) => ("storage", message),
+        DbError::Query(message) => ("query", message),
+    };
+    format!("{kind}: {message}")
 }
 
 /// A cell holding text.

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use wasmtime::Result;
-use wasmtime::error::Context as _;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource, ResourceAny, ResourceType};
+use wasmtime::error::Context as _;
 
 use crate::host::HostState;
 use crate::provider::{MemoryError, Provider};
@@ -80,7 +80,11 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
         "memory",
         ResourceType::host::<ForwardedMemory>(),
         |mut store, rep| {
-            let linked = store.data_mut().linked.as_mut().context("no provider linked")?;
+            let linked = store
+                .data_mut()
+                .linked
+                .as_mut()
+                .context("no provider linked")?;
             let memory = linked
                 .lent
                 .get_mut(rep as usize)

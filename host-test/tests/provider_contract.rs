@@ -63,12 +63,28 @@ fn the_last_byte_and_page_boundaries_are_reachable_and_nothing_past_them() {
 
     assert_eq!(provider.read(memory, size, 0).unwrap(), Ok(Vec::new()));
     assert_eq!(provider.write(memory, size, &[]).unwrap(), Ok(()));
-    assert_eq!(provider.read(memory, size, 1).unwrap(), Err(MemoryError::OutOfBounds));
-    assert_eq!(provider.read(memory, size + 1, 0).unwrap(), Err(MemoryError::OutOfBounds));
-    assert_eq!(provider.read(memory, size - 1, 2).unwrap(), Err(MemoryError::OutOfBounds));
+    assert_eq!(
+        provider.read(memory, size, 1).unwrap(),
+        Err(MemoryError::OutOfBounds)
+    );
+    assert_eq!(
+        provider.read(memory, size + 1, 0).unwrap(),
+        Err(MemoryError::OutOfBounds)
+    );
+    assert_eq!(
+        provider.read(memory, size - 1, 2).unwrap(),
+        Err(MemoryError::OutOfBounds)
+    );
     let before = sandbox.bytes("edges.bin");
-    assert_eq!(provider.write(memory, size - 1, &[1, 2]).unwrap(), Err(MemoryError::OutOfBounds));
-    assert_eq!(sandbox.bytes("edges.bin"), before, "a refused write changed the file");
+    assert_eq!(
+        provider.write(memory, size - 1, &[1, 2]).unwrap(),
+        Err(MemoryError::OutOfBounds)
+    );
+    assert_eq!(
+        sandbox.bytes("edges.bin"),
+        before,
+        "a refused write changed the file"
+    );
 }
 
 #[test]
@@ -80,12 +96,26 @@ fn overflowing_offsets_lengths_and_growths_are_refused_without_change() {
     provider.write(memory, 0, b"keep").unwrap().unwrap();
     let before = sandbox.bytes("overflow.bin");
 
-    for (offset, len) in [(u64::MAX, 1), (1, u64::MAX), (u64::MAX, u64::MAX), (PAGE, u64::MAX - PAGE + 1)] {
-        assert_eq!(provider.read(memory, offset, len).unwrap(), Err(MemoryError::OutOfBounds));
+    for (offset, len) in [
+        (u64::MAX, 1),
+        (1, u64::MAX),
+        (u64::MAX, u64::MAX),
+        (PAGE, u64::MAX - PAGE + 1),
+    ] {
+        assert_eq!(
+            provider.read(memory, offset, len).unwrap(),
+            Err(MemoryError::OutOfBounds)
+        );
     }
-    assert_eq!(provider.write(memory, u64::MAX - 1, b"abc").unwrap(), Err(MemoryError::OutOfBounds));
+    assert_eq!(
+        provider.write(memory, u64::MAX - 1, b"abc").unwrap(),
+        Err(MemoryError::OutOfBounds)
+    );
     for pages in [u64::MAX, u64::MAX / PAGE, u64::MAX / PAGE + 1, 1 << 47] {
-        assert_eq!(provider.grow(memory, pages).unwrap(), Err(MemoryError::LimitExceeded));
+        assert_eq!(
+            provider.grow(memory, pages).unwrap(),
+            Err(MemoryError::LimitExceeded)
+        );
     }
     assert_eq!(provider.pages(memory).unwrap(), 1);
     assert_eq!(sandbox.bytes("overflow.bin"), before);
@@ -99,10 +129,16 @@ fn a_length_larger_than_the_component_can_hold_is_an_error_not_a_trap() {
     // 8 GiB, sparse: nothing is written, so the disk holds almost nothing.
     let pages = (8u64 << 30) / PAGE;
     assert_eq!(provider.grow(memory, pages).unwrap(), Ok(0));
-    assert_eq!(std::fs::metadata(sandbox.file("sparse.bin")).unwrap().len(), pages * PAGE);
+    assert_eq!(
+        std::fs::metadata(sandbox.file("sparse.bin")).unwrap().len(),
+        pages * PAGE
+    );
     let error = provider.read(memory, 0, 5 << 30).unwrap().unwrap_err();
     assert!(io_message(error).contains("sparse.bin"));
-    assert_eq!(provider.read(memory, (8 << 30) - 4, 4).unwrap(), Ok(vec![0; 4]));
+    assert_eq!(
+        provider.read(memory, (8 << 30) - 4, 4).unwrap(),
+        Ok(vec![0; 4])
+    );
 }
 
 #[test]
@@ -111,7 +147,10 @@ fn a_misaligned_file_is_refused_and_left_untouched() {
     let contents: Vec<u8> = (0..PAGE + 1).map(|i| i as u8).collect();
     std::fs::write(sandbox.file("odd.bin"), &contents).unwrap();
     let mut provider = session(&sandbox.wasi());
-    assert_eq!(provider.open("odd.bin").unwrap().unwrap_err(), MemoryError::MisalignedFile(PAGE + 1));
+    assert_eq!(
+        provider.open("odd.bin").unwrap().unwrap_err(),
+        MemoryError::MisalignedFile(PAGE + 1)
+    );
     assert_eq!(sandbox.bytes("odd.bin"), contents);
 }
 
@@ -123,12 +162,18 @@ fn an_existing_file_keeps_its_pages_across_fresh_instances() {
         let mut provider = session(&wasi);
         let memory = provider.open("keep.bin").unwrap().unwrap();
         provider.grow(memory, 3).unwrap().unwrap();
-        provider.write(memory, 2 * PAGE + 100, b"persisted").unwrap().unwrap();
+        provider
+            .write(memory, 2 * PAGE + 100, b"persisted")
+            .unwrap()
+            .unwrap();
     }
     let mut provider = session(&wasi);
     let memory = provider.open("keep.bin").unwrap().unwrap();
     assert_eq!(provider.pages(memory).unwrap(), 3);
-    assert_eq!(provider.read(memory, 2 * PAGE + 100, 9).unwrap(), Ok(b"persisted".to_vec()));
+    assert_eq!(
+        provider.read(memory, 2 * PAGE + 100, 9).unwrap(),
+        Ok(b"persisted".to_vec())
+    );
 }
 
 #[test]
@@ -163,14 +208,18 @@ fn a_directory_where_the_file_should_be_is_an_io_error_naming_it() {
 fn without_a_preopen_the_open_fails_with_the_path_in_the_message() {
     let mut provider = session(&WasiConfig::none());
     let message = io_message(provider.open("db.bin").unwrap().unwrap_err());
-    assert!(message.contains("db.bin") && message.contains("preopen"), "{message}");
+    assert!(
+        message.contains("db.bin") && message.contains("preopen"),
+        "{message}"
+    );
 }
 
 #[test]
 fn paths_resolve_against_named_preopens_like_a_wasi_program() {
     let sandbox = Sandbox::new();
     let mut wasi = WasiConfig::none();
-    wasi.preopens.push((sandbox.path().to_path_buf(), "/data".into()));
+    wasi.preopens
+        .push((sandbox.path().to_path_buf(), "/data".into()));
     let mut provider = session(&wasi);
     let memory = provider.open("/data/named.bin").unwrap().unwrap();
     provider.grow(memory, 1).unwrap().unwrap();

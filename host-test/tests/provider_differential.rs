@@ -84,7 +84,11 @@ fn run_sequence(seed: u64) {
                 let len = length(&mut rng) as usize;
                 let data = rng.bytes(len);
                 let got = session.write(memory, offset, &data).expect("write trapped");
-                assert_eq!(got, model.write(offset, &data), "{at}: write({offset}, {len} bytes)");
+                assert_eq!(
+                    got,
+                    model.write(offset, &data),
+                    "{at}: write({offset}, {len} bytes)"
+                );
             }
             14..=18 => {
                 counts[2] += 1;

@@ -1,7 +1,10 @@
-//! What the host tests share: a sandbox directory, a seeded random generator, and the
-//! trivially correct in-memory model of the memory-provider contract.
+//! What the host tests share: a sandbox directory, a seeded random generator, the
+//! trivially correct in-memory model of the memory-provider contract, and the rows of the
+//! wasm-dbms component's schema.
 
 #![allow(dead_code)]
+
+pub mod library;
 
 use std::path::{Path, PathBuf};
 

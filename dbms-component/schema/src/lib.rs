@@ -1,4 +1,5 @@
-//! The tables: authors and the books they wrote.
+//! The tables of the wasm-dbms component: authors and the books they wrote. Shared by the
+//! component and by the host tests that write the same database natively.
 
 use wasm_dbms_api::prelude::*;
 

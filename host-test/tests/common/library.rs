@@ -1,0 +1,84 @@
+//! Rows and queries of the wasm-dbms component's schema: authors and books.
+
+use host_test::Runtime;
+use host_test::dbms::{Comparison, Db, DbError, DbmsSession, Query, Row, Storage, Value};
+use host_test::dbms::{all, condition, int, text, uint};
+
+use super::Sandbox;
+
+/// An author row.
+pub fn author(id: u64, name: &str, email: &str) -> Row {
+    vec![uint("id", id), text("name", name), text("email", email)]
+}
+
+/// A book row.
+pub fn book(id: u64, title: &str, year: i64, author_id: u64) -> Row {
+    vec![
+        uint("id", id),
+        text("title", title),
+        int("year", year),
+        uint("author_id", author_id),
+    ]
+}
+
+/// The value of `column` in `row`.
+pub fn get<'r>(row: &'r Row, column: &str) -> &'r Value {
+    &row.iter()
+        .find(|cell| cell.column == column)
+        .unwrap_or_else(|| panic!("no column {column} in {row:?}"))
+        .value
+}
+
+/// A query for the rows whose `column` equals `value`.
+pub fn by(column: &str, value: Value) -> Query {
+    Query {
+        filter: vec![condition(column, Comparison::Eq, value)],
+        ..all()
+    }
+}
+
+/// An open database in a fresh instance on `storage`, over `name` in the sandbox.
+pub struct Library {
+    pub session: DbmsSession,
+    pub db: Db,
+}
+
+impl Library {
+    /// Opens `name` in the sandbox on `storage`, with a fixed random seed.
+    pub fn open(sandbox: &Sandbox, storage: Storage, name: &str) -> Self {
+        let wasi = sandbox.wasi().with_seed(7);
+        let mut session = DbmsSession::new(Runtime::shared(), &wasi, storage).unwrap();
+        let db = session.open(name).unwrap().expect("open the database");
+        Self { session, db }
+    }
+
+    /// Inserts a row, expecting success.
+    pub fn insert(&mut self, table: &str, row: Row) {
+        self.try_insert(table, row).expect("insert");
+    }
+
+    /// Inserts a row.
+    pub fn try_insert(&mut self, table: &str, row: Row) -> Result<(), DbError> {
+        self.session
+            .insert(self.db, table, &row)
+            .expect("insert trapped")
+    }
+
+    /// Selects rows, expecting success.
+    pub fn select(&mut self, table: &str, query: &Query) -> Vec<Row> {
+        self.session
+            .select(self.db, table, query)
+            .expect("select trapped")
+            .expect("select")
+    }
+
+    /// The number of rows in `table`.
+    pub fn count(&mut self, table: &str) -> usize {
+        self.select(table, &all()).len()
+    }
+
+    /// Closes the database (and its storage).
+    pub fn close(mut self) {
+        self.session.close(self.db).unwrap();
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every check: formatting, lints on the host and the wasm32-wasip2 crates, the unit tests,
+# and the host tests through the built components (contract, differential, end to end,
+# portability, composition).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+scripts/setup.sh
+
+echo "== format"
+cargo fmt --all --check
+
+echo "== components"
+scripts/build-components.sh
+
+echo "== lints"
+guests=(-p wasm-dbms-memory-provider -p wasm-dbms-component-memory -p dbms-component -p library-schema)
+cargo clippy --quiet --release --target wasm32-wasip2 "${guests[@]}" -- -D warnings
+for storage in seed heap; do
+    cargo clippy --quiet --release --target wasm32-wasip2 -p dbms-component --features "$storage" -- -D warnings
+done
+cargo clippy --quiet --release -p host-test --all-targets -- -D warnings
+
+echo "== unit tests"
+cargo test --quiet --release -p wasm-dbms-memory-provider -p wasm-dbms-component-memory
+
+echo "== host tests"
+cargo test --release -p host-test
