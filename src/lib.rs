@@ -8,6 +8,7 @@ mod bounds;
 mod error;
 mod page_file;
 mod preopen;
+mod words;
 
 use std::cell::Cell;
 
@@ -82,6 +83,18 @@ impl GuestMemory for Memory {
     fn write(&self, offset: u64, data: Vec<u8>) -> Result<(), MemoryError> {
         checked_end(offset, data.len() as u64, self.size())?;
         self.file.write_all_at(offset, &data)
+    }
+
+    fn read_words(&self, offset: u64, count: u64) -> Result<Vec<u64>, MemoryError> {
+        let len = count.checked_mul(8).ok_or(MemoryError::OutOfBounds)?;
+        checked_end(offset, len, self.size())?;
+        Ok(words::from_bytes(&self.file.read_exact_at(offset, len)?))
+    }
+
+    fn write_words(&self, offset: u64, data: Vec<u64>) -> Result<(), MemoryError> {
+        let len = (data.len() as u64) * 8;
+        checked_end(offset, len, self.size())?;
+        self.file.write_all_at(offset, words::as_bytes(&data))
     }
 }
 

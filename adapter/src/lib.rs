@@ -5,12 +5,15 @@
 //! imports `wasm-dbms:memory/memory-provider@0.1.0`, which `wac plug` or a host satisfies
 //! with the provider component.
 
+mod cache;
 mod error;
+mod words;
 
 use wasm_dbms_api::memory::{MemoryError, MemoryResult};
 use wasm_dbms_memory::MemoryProvider;
 
 use crate::bindings::wasm_dbms::memory::memory_provider::Memory;
+use crate::cache::{BLOCK, BlockCache};
 use crate::error::into_memory_error;
 
 /// Bindings of the imported `memory-provider` interface.
@@ -21,24 +24,52 @@ pub mod bindings {
 /// Bytes in one page, as the provider must report through `page-size`.
 pub const PAGE_SIZE: u64 = 65536;
 
+/// Bytes the cache holds unless told otherwise: 64 MiB.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
+/// Reads and writes at least this long cross the boundary as 64-bit words.
+const WORDS_FROM: usize = 256;
+
 /// A [`MemoryProvider`] over one `memory` resource of the imported provider.
 ///
 /// The provider is the only writer of the file behind the resource, and this value the only
-/// holder of the resource, so the page count is kept here and not asked for on every call.
-#[derive(Debug)]
+/// holder of the resource, so it keeps the page count, a bounded cache of 4 KiB blocks
+/// (write-through: the file stays authoritative) and the range of pages grown but never
+/// written, whose all-zero writes (wasm-dbms zeroes every page it grows) need no crossing.
 pub struct ComponentMemoryProvider {
     memory: Memory,
     pages: u64,
+    cache: BlockCache,
+    untouched: std::ops::Range<u64>,
+}
+
+impl std::fmt::Debug for ComponentMemoryProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentMemoryProvider")
+            .field("pages", &self.pages)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ComponentMemoryProvider {
-    /// Opens (or creates) the memory at `path`, resolved by the provider against its preopens.
+    /// Opens (or creates) the memory at `path`, resolved by the provider against its
+    /// preopens, with a cache of [`DEFAULT_CACHE_BYTES`].
     ///
     /// # Errors
     ///
     /// The provider's error, converted as [`into_memory_error`] describes, or a
     /// [`MemoryError::ProviderError`] when its page size is not 64 KiB.
     pub fn open(path: &str) -> MemoryResult<Self> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// As [`open`](Self::open), with a cache of at most `cache_bytes` (rounded down to
+    /// 4 KiB blocks; 0: no cache, every read crosses the boundary).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_with_cache(path: &str, cache_bytes: usize) -> MemoryResult<Self> {
         let memory = Memory::open(path).map_err(into_memory_error)?;
         let page_size = memory.page_size();
         if page_size != PAGE_SIZE {
@@ -47,12 +78,101 @@ impl ComponentMemoryProvider {
             )));
         }
         let pages = memory.pages();
-        Ok(Self { memory, pages })
+        Ok(Self {
+            memory,
+            pages,
+            cache: BlockCache::new(cache_bytes / BLOCK as usize),
+            untouched: pages..pages,
+        })
     }
 
     /// The imported resource, for calls this trait does not cover.
     pub fn memory(&self) -> &Memory {
         &self.memory
+    }
+
+    fn check(&self, offset: u64, len: usize) -> MemoryResult<()> {
+        match offset.checked_add(len as u64) {
+            Some(end) if end <= self.pages * PAGE_SIZE => Ok(()),
+            _ => Err(MemoryError::OutOfBounds),
+        }
+    }
+
+    /// Reads from the provider, as words when the read is long.
+    fn fetch(&self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
+        let words_len = if buf.len() >= WORDS_FROM {
+            buf.len() / 8 * 8
+        } else {
+            0
+        };
+        if words_len > 0 {
+            let words = self
+                .memory
+                .read_words(offset, (words_len / 8) as u64)
+                .map_err(into_memory_error)?;
+            words::copy_into(&words, &mut buf[..words_len])?;
+        }
+        if words_len < buf.len() {
+            let bytes = self
+                .memory
+                .read(offset + words_len as u64, (buf.len() - words_len) as u64)
+                .map_err(into_memory_error)?;
+            if bytes.len() != buf.len() - words_len {
+                return Err(MemoryError::ProviderError(format!(
+                    "provider returned {} bytes for a read of {}",
+                    bytes.len(),
+                    buf.len() - words_len
+                )));
+            }
+            buf[words_len..].copy_from_slice(&bytes);
+        }
+        Ok(())
+    }
+
+    /// Writes to the provider, as words when the write is long.
+    fn store(&self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
+        let words_len = if buf.len() >= WORDS_FROM {
+            buf.len() / 8 * 8
+        } else {
+            0
+        };
+        if words_len > 0 {
+            self.memory
+                .write_words(offset, &words::from_bytes(&buf[..words_len]))
+                .map_err(into_memory_error)?;
+        }
+        if words_len < buf.len() {
+            self.memory
+                .write(offset + words_len as u64, &buf[words_len..])
+                .map_err(into_memory_error)?;
+        }
+        Ok(())
+    }
+
+    /// Whether writing `buf` at `offset` would change nothing: zeros into pages that were
+    /// grown and never written.
+    fn writes_nothing(&self, offset: u64, buf: &[u8]) -> bool {
+        let end = offset + buf.len() as u64;
+        offset >= self.untouched.start * PAGE_SIZE
+            && end <= self.untouched.end * PAGE_SIZE
+            && words::all_zero(buf)
+    }
+
+    /// Notes that `len` bytes at `offset` were written, shrinking the untouched range.
+    fn touch(&mut self, offset: u64, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let first = offset / PAGE_SIZE;
+        let last = (offset + len as u64 - 1) / PAGE_SIZE;
+        if last < self.untouched.start || first >= self.untouched.end {
+            return;
+        }
+        if first <= self.untouched.start {
+            self.untouched.start = (last + 1).min(self.untouched.end);
+        } else {
+            self.untouched.end = first;
+        }
     }
 }
 
@@ -72,26 +192,68 @@ impl MemoryProvider for ComponentMemoryProvider {
     fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
         let previous = self.memory.grow(new_pages).map_err(into_memory_error)?;
         self.pages = previous + new_pages;
+        if self.untouched.end != previous || self.untouched.is_empty() {
+            self.untouched = previous..previous;
+        }
+        self.untouched.end = self.pages;
         Ok(previous * PAGE_SIZE)
     }
 
+    /// Serves cached blocks from the cache and fetches each run of missing blocks in one
+    /// call, keeping what it fetched.
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
-        let bytes = self
-            .memory
-            .read(offset, buf.len() as u64)
-            .map_err(into_memory_error)?;
-        if bytes.len() != buf.len() {
-            return Err(MemoryError::ProviderError(format!(
-                "provider returned {} bytes for a read of {}",
-                bytes.len(),
-                buf.len()
-            )));
+        self.check(offset, buf.len())?;
+        if buf.is_empty() {
+            return Ok(());
         }
-        buf.copy_from_slice(&bytes);
+        if !self.cache.enabled() {
+            return self.fetch(offset, buf);
+        }
+        let end = offset + buf.len() as u64;
+        let mut block = offset / BLOCK;
+        while block * BLOCK < end {
+            let run_start = block;
+            let cached = self.cache.contains(block);
+            while block * BLOCK < end && self.cache.contains(block) == cached {
+                block += 1;
+            }
+            let run = run_start * BLOCK..block * BLOCK;
+            let wanted = run.start.max(offset)..run.end.min(end);
+            let out = &mut buf[(wanted.start - offset) as usize..(wanted.end - offset) as usize];
+            if cached {
+                let mut done = 0;
+                for cached_block in run_start..block {
+                    let bytes = self.cache.get(cached_block).expect("cached block");
+                    let from = (wanted.start + done as u64).saturating_sub(cached_block * BLOCK);
+                    let n = (BLOCK as usize - from as usize).min(out.len() - done);
+                    out[done..done + n].copy_from_slice(&bytes[from as usize..from as usize + n]);
+                    done += n;
+                }
+            } else {
+                let mut fetched = vec![0; (run.end - run.start) as usize];
+                self.fetch(run.start, &mut fetched)?;
+                for (index, bytes) in fetched.chunks_exact(BLOCK as usize).enumerate() {
+                    self.cache.insert(run_start + index as u64, bytes);
+                }
+                let from = (wanted.start - run.start) as usize;
+                out.copy_from_slice(&fetched[from..from + out.len()]);
+            }
+        }
         Ok(())
     }
 
     fn write(&mut self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
-        self.memory.write(offset, buf).map_err(into_memory_error)
+        self.check(offset, buf.len())?;
+        if self.writes_nothing(offset, buf) {
+            return Ok(());
+        }
+        if let Err(error) = self.store(offset, buf) {
+            // Part of the range may have reached the file: drop the cached copies.
+            self.cache.forget(offset, buf.len());
+            return Err(error);
+        }
+        self.cache.patch(offset, buf);
+        self.touch(offset, buf.len());
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! imported `wasm-dbms:memory/memory-provider` component.
 
 mod convert;
+mod raw;
 mod storage;
 
 use std::cell::Cell as StateCell;
@@ -34,6 +35,10 @@ struct Component;
 
 impl Guest for Component {
     type Db = Db;
+}
+
+impl bindings::exports::wasm_dbms::demo::raw_storage::Guest for Component {
+    type Storage = raw::RawStorage;
 }
 
 /// An open database and its open transaction, if any.

@@ -26,6 +26,23 @@ pub fn open(path: &str) -> MemoryResult<Storage> {
     Ok(storage)
 }
 
+/// Opens the storage at `path` for raw use: as [`open`], but without wasm-dbms's reserved
+/// pages, with the provider adapter's cache limited to `cache_bytes` when given, and the
+/// heap storage writes no image.
+pub fn open_raw(path: &str, cache_bytes: Option<usize>) -> MemoryResult<Storage> {
+    #[cfg(not(any(feature = "seed", feature = "heap")))]
+    return match cache_bytes {
+        Some(bytes) => Storage::open_with_cache(path, bytes),
+        None => Storage::open(path),
+    };
+    #[cfg(any(feature = "seed", feature = "heap"))]
+    let _ = cache_bytes;
+    #[cfg(feature = "seed")]
+    return Storage::new(path);
+    #[cfg(feature = "heap")]
+    return Storage::without_image(path);
+}
+
 #[cfg(feature = "heap")]
 mod heap_image {
     use wasm_dbms_api::memory::{MemoryError, MemoryResult};
@@ -35,7 +52,7 @@ mod heap_image {
     /// dropped: the reference image for byte-for-byte comparisons.
     pub struct HeapImage {
         heap: HeapMemoryProvider,
-        path: String,
+        path: Option<String>,
     }
 
     impl HeapImage {
@@ -43,7 +60,15 @@ mod heap_image {
         pub fn new(path: &str) -> MemoryResult<Self> {
             Ok(Self {
                 heap: HeapMemoryProvider::default(),
-                path: path.to_owned(),
+                path: Some(path.to_owned()),
+            })
+        }
+
+        /// An empty heap memory that writes no image (`path` only names it).
+        pub fn without_image(_path: &str) -> MemoryResult<Self> {
+            Ok(Self {
+                heap: HeapMemoryProvider::default(),
+                path: None,
             })
         }
 
@@ -57,10 +82,13 @@ mod heap_image {
 
     impl Drop for HeapImage {
         fn drop(&mut self) {
+            let Some(path) = self.path.take() else {
+                return;
+            };
             if let Ok(image) = self.image() {
                 // Nothing can report a failure from a drop; a missing image fails the
                 // comparison that reads it.
-                let _ = std::fs::write(&self.path, image);
+                let _ = std::fs::write(path, image);
             }
         }
     }

@@ -21,6 +21,7 @@ pub mod bindings {
 pub use bindings::exports::wasm_dbms::demo::database::{
     Cell, Comparison, Condition, DbError, Order, Query, Value,
 };
+pub use bindings::exports::wasm_dbms::demo::raw_storage::Access;
 
 /// A row: its cells by column name.
 pub type Row = Vec<Cell>;
@@ -59,6 +60,10 @@ pub struct DbmsSession {
 /// An open database of a [`DbmsSession`].
 #[derive(Clone, Copy, Debug)]
 pub struct Db(ResourceAny);
+
+/// An open raw storage (no database) of a [`DbmsSession`].
+#[derive(Clone, Copy, Debug)]
+pub struct RawStorage(ResourceAny);
 
 impl DbmsSession {
     /// Instantiates the wasm-dbms component on `storage` with `wasi`.
@@ -143,6 +148,68 @@ impl DbmsSession {
     pub fn rollback(&mut self, db: Db) -> Result<Result<(), DbError>> {
         let api = self.dbms.wasm_dbms_demo_database().db();
         api.call_rollback(&mut self.store, db.0)
+    }
+
+    /// `storage.open(path, cache-bytes)` of the raw-storage interface.
+    pub fn raw_open(
+        &mut self,
+        path: &str,
+        cache_bytes: Option<u64>,
+    ) -> Result<Result<RawStorage, String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        Ok(api
+            .call_open(&mut self.store, path, cache_bytes)?
+            .map(RawStorage))
+    }
+
+    /// `storage.read(offset, len)`.
+    pub fn raw_read(
+        &mut self,
+        raw: RawStorage,
+        offset: u64,
+        len: u64,
+    ) -> Result<Result<Vec<u8>, String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_read(&mut self.store, raw.0, offset, len)
+    }
+
+    /// `storage.write(offset, data)`.
+    pub fn raw_write(
+        &mut self,
+        raw: RawStorage,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<Result<(), String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_write(&mut self.store, raw.0, offset, data)
+    }
+
+    /// `storage.grow(new_pages)`.
+    pub fn raw_grow(&mut self, raw: RawStorage, new_pages: u64) -> Result<Result<u64, String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_grow(&mut self.store, raw.0, new_pages)
+    }
+
+    /// `storage.plan(offsets)`.
+    pub fn raw_plan(&mut self, raw: RawStorage, offsets: &[u64]) -> Result<()> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_plan(&mut self.store, raw.0, offsets)
+    }
+
+    /// `storage.run(access, len)`: the checksum of what was read, or the number of writes.
+    pub fn raw_run(
+        &mut self,
+        raw: RawStorage,
+        access: Access,
+        len: u64,
+    ) -> Result<Result<u64, String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_run(&mut self.store, raw.0, access, len)
+    }
+
+    /// Drops a raw storage resource.
+    pub fn raw_close(&mut self, raw: RawStorage) -> Result<()> {
+        raw.0.resource_drop(&mut self.store)
     }
 
     /// Drops the database resource: its storage closes (the heap storage writes its image).

@@ -5,6 +5,7 @@
 //! both for the tests, the demo and the benchmarks.
 
 pub mod artifacts;
+pub mod bench;
 pub mod dbms;
 pub mod host;
 pub mod linking;

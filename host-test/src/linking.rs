@@ -162,5 +162,23 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
             Ok((api.call_write(&mut store, memory, offset, &data)?,))
         },
     )?;
+    instance.func_wrap(
+        "[method]memory.read-words",
+        |mut store: StoreContextMut<'_, HostState>,
+         (handle, offset, count): (Resource<ForwardedMemory>, u64, u64)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_read_words(&mut store, memory, offset, count)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.write-words",
+        |mut store: StoreContextMut<'_, HostState>,
+         (handle, offset, data): (Resource<ForwardedMemory>, u64, Vec<u64>)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_write_words(&mut store, memory, offset, &data)?,))
+        },
+    )?;
     Ok(())
 }

@@ -93,6 +93,28 @@ impl ProviderSession {
         api.call_write(&mut self.store, memory.0, offset, data)
     }
 
+    /// `memory.read-words(offset, count)`.
+    pub fn read_words(
+        &mut self,
+        memory: Memory,
+        offset: u64,
+        count: u64,
+    ) -> Result<Result<Vec<u64>, MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_read_words(&mut self.store, memory.0, offset, count)
+    }
+
+    /// `memory.write-words(offset, data)`.
+    pub fn write_words(
+        &mut self,
+        memory: Memory,
+        offset: u64,
+        data: &[u64],
+    ) -> Result<Result<(), MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_write_words(&mut self.store, memory.0, offset, data)
+    }
+
     /// Drops the resource, closing its file.
     pub fn close(&mut self, memory: Memory) -> Result<()> {
         memory.0.resource_drop(&mut self.store)

@@ -41,7 +41,10 @@ fn the_composition_imports_only_wasi_and_exports_the_database() {
     );
     assert_eq!(
         world_lines(artifacts::COMPOSED, "export"),
-        ["wasm-dbms:demo/database@0.1.0"]
+        [
+            "wasm-dbms:demo/database@0.1.0",
+            "wasm-dbms:demo/raw-storage@0.1.0"
+        ]
     );
 }
 

@@ -1,0 +1,162 @@
+//! A bounded cache of 4 KiB blocks on the consumer's side of the boundary.
+//!
+//! The provider's file stays authoritative: the adapter writes through, then patches the
+//! cached copy. Every block a read misses enters the cache; eviction is CLOCK (second
+//! chance). Blocks, not 64 KiB pages, so that a small random read that misses costs one
+//! small transfer, while wasm-dbms's whole-page reads still fetch in one call.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
+
+/// A fixed-key hasher: creating the index must not draw from the process's `RandomState`
+/// keys, which would shift the order of every `HashMap` wasm-dbms makes after it (and with
+/// it the bytes of its schema page).
+type Index = HashMap<u64, usize, BuildHasherDefault<DefaultHasher>>;
+
+/// Bytes in one cached block.
+pub const BLOCK: u64 = 4096;
+
+struct Slot {
+    block: u64,
+    bytes: Box<[u8]>,
+    referenced: bool,
+}
+
+/// Up to `capacity` blocks of [`BLOCK`] bytes.
+pub struct BlockCache {
+    capacity: usize,
+    slots: Vec<Slot>,
+    index: Index,
+    hand: usize,
+}
+
+impl BlockCache {
+    /// An empty cache holding at most `capacity` blocks (0 disables it).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            slots: Vec::new(),
+            index: Index::default(),
+            hand: 0,
+        }
+    }
+
+    /// Whether the cache keeps anything.
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// Whether `block` is cached.
+    pub fn contains(&self, block: u64) -> bool {
+        self.index.contains_key(&block)
+    }
+
+    /// The cached bytes of `block`.
+    pub fn get(&mut self, block: u64) -> Option<&[u8]> {
+        let slot = &mut self.slots[*self.index.get(&block)?];
+        slot.referenced = true;
+        Some(&slot.bytes)
+    }
+
+    /// Keeps `bytes` (one whole block) as `block`, evicting another block when full.
+    pub fn insert(&mut self, block: u64, bytes: &[u8]) {
+        debug_assert_eq!(bytes.len() as u64, BLOCK);
+        if let Some(&at) = self.index.get(&block) {
+            self.slots[at].bytes.copy_from_slice(bytes);
+            return;
+        }
+        let at = if self.slots.len() < self.capacity {
+            self.slots.push(Slot {
+                block,
+                bytes: bytes.into(),
+                referenced: false,
+            });
+            self.slots.len() - 1
+        } else {
+            let at = self.victim();
+            let slot = &mut self.slots[at];
+            self.index.remove(&slot.block);
+            slot.block = block;
+            slot.bytes.copy_from_slice(bytes);
+            slot.referenced = false;
+            at
+        };
+        self.index.insert(block, at);
+    }
+
+    /// Applies a write of `data` at `offset` to the cached blocks it touches.
+    pub fn patch(&mut self, offset: u64, data: &[u8]) {
+        let mut done = 0;
+        while done < data.len() {
+            let position = offset + done as u64;
+            let within = (position % BLOCK) as usize;
+            let n = (BLOCK as usize - within).min(data.len() - done);
+            if let Some(&at) = self.index.get(&(position / BLOCK)) {
+                self.slots[at].bytes[within..within + n].copy_from_slice(&data[done..done + n]);
+            }
+            done += n;
+        }
+    }
+
+    /// Forgets the blocks that `len` bytes at `offset` touch.
+    pub fn forget(&mut self, offset: u64, len: usize) {
+        for block in offset / BLOCK..(offset + len as u64).div_ceil(BLOCK) {
+            if let Some(at) = self.index.remove(&block) {
+                // The slot stays, holding a block nobody asks for, first in line for reuse.
+                self.slots[at].block = u64::MAX;
+                self.slots[at].referenced = false;
+            }
+        }
+    }
+
+    fn victim(&mut self) -> usize {
+        loop {
+            let at = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let slot = &mut self.slots[at];
+            if !slot.referenced {
+                return at;
+            }
+            slot.referenced = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(fill: u8) -> Vec<u8> {
+        vec![fill; BLOCK as usize]
+    }
+
+    #[test]
+    fn a_full_cache_evicts_an_unreferenced_block() {
+        let mut cache = BlockCache::new(2);
+        cache.insert(1, &block(1));
+        cache.insert(2, &block(2));
+        assert_eq!(cache.get(1).unwrap()[0], 1);
+        cache.insert(3, &block(3));
+        assert!(cache.contains(1), "the referenced block stays");
+        assert!(!cache.contains(2), "the unreferenced block goes");
+        assert_eq!(cache.get(3).unwrap()[0], 3);
+    }
+
+    #[test]
+    fn writes_patch_every_cached_block_they_cross() {
+        let mut cache = BlockCache::new(4);
+        cache.insert(0, &block(0));
+        cache.insert(1, &block(0));
+        cache.patch(BLOCK - 2, &[9, 9, 9, 9]);
+        assert_eq!(&cache.get(0).unwrap()[BLOCK as usize - 2..], &[9, 9]);
+        assert_eq!(&cache.get(1).unwrap()[..3], &[9, 9, 0]);
+        cache.forget(BLOCK, 1);
+        assert!(!cache.contains(1));
+        assert!(cache.contains(0));
+    }
+
+    #[test]
+    fn a_disabled_cache_keeps_nothing() {
+        assert!(!BlockCache::new(0).enabled());
+    }
+}
