@@ -6,12 +6,34 @@
 //! small transfer, while wasm-dbms's whole-page reads still fetch in one call.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// A fixed-key hasher: creating the index must not draw from the process's `RandomState`
-/// keys, which would shift the order of every `HashMap` wasm-dbms makes after it (and with
-/// it the bytes of its schema page).
-type Index = HashMap<u64, usize, BuildHasherDefault<DefaultHasher>>;
+/// The block index. Its hasher has no random keys: creating it must not draw from the
+/// process's `RandomState` keys, which would shift the order of every `HashMap` wasm-dbms
+/// makes after it (and with it the bytes of its schema page).
+type Index = HashMap<u64, usize, BuildHasherDefault<BlockHasher>>;
+
+/// A multiplicative hash of a block number: cheap, and enough for keys the cache chooses.
+#[derive(Default)]
+pub struct BlockHasher(u64);
+
+impl Hasher for BlockHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0 ^ value)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+}
 
 /// Bytes in one cached block.
 pub const BLOCK: u64 = 4096;

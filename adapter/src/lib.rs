@@ -110,7 +110,7 @@ impl ComponentMemoryProvider {
                 .memory
                 .read_words(offset, (words_len / 8) as u64)
                 .map_err(into_memory_error)?;
-            words::copy_into(&words, &mut buf[..words_len])?;
+            buf[..words_len].copy_from_slice(words::as_bytes(&words, words_len)?);
         }
         if words_len < buf.len() {
             let bytes = self
@@ -199,8 +199,8 @@ impl MemoryProvider for ComponentMemoryProvider {
         Ok(previous * PAGE_SIZE)
     }
 
-    /// Serves cached blocks from the cache and fetches each run of missing blocks in one
-    /// call, keeping what it fetched.
+    /// Serves a read whose blocks are all cached from the cache; otherwise fetches the
+    /// read's whole block-aligned span in one call and keeps its blocks.
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
         self.check(offset, buf.len())?;
         if buf.is_empty() {
@@ -210,35 +210,29 @@ impl MemoryProvider for ComponentMemoryProvider {
             return self.fetch(offset, buf);
         }
         let end = offset + buf.len() as u64;
-        let mut block = offset / BLOCK;
-        while block * BLOCK < end {
-            let run_start = block;
-            let cached = self.cache.contains(block);
-            while block * BLOCK < end && self.cache.contains(block) == cached {
-                block += 1;
+        let blocks = offset / BLOCK..end.div_ceil(BLOCK);
+        if blocks.clone().all(|block| self.cache.contains(block)) {
+            let mut done = 0;
+            for block in blocks {
+                let within = ((offset + done as u64) - block * BLOCK) as usize;
+                let n = (BLOCK as usize - within).min(buf.len() - done);
+                let bytes = self.cache.get(block).expect("cached block");
+                buf[done..done + n].copy_from_slice(&bytes[within..within + n]);
+                done += n;
             }
-            let run = run_start * BLOCK..block * BLOCK;
-            let wanted = run.start.max(offset)..run.end.min(end);
-            let out = &mut buf[(wanted.start - offset) as usize..(wanted.end - offset) as usize];
-            if cached {
-                let mut done = 0;
-                for cached_block in run_start..block {
-                    let bytes = self.cache.get(cached_block).expect("cached block");
-                    let from = (wanted.start + done as u64).saturating_sub(cached_block * BLOCK);
-                    let n = (BLOCK as usize - from as usize).min(out.len() - done);
-                    out[done..done + n].copy_from_slice(&bytes[from as usize..from as usize + n]);
-                    done += n;
-                }
-            } else {
-                let mut fetched = vec![0; (run.end - run.start) as usize];
-                self.fetch(run.start, &mut fetched)?;
-                for (index, bytes) in fetched.chunks_exact(BLOCK as usize).enumerate() {
-                    self.cache.insert(run_start + index as u64, bytes);
-                }
-                let from = (wanted.start - run.start) as usize;
-                out.copy_from_slice(&fetched[from..from + out.len()]);
-            }
+            return Ok(());
         }
+        let span = blocks.start * BLOCK..blocks.end * BLOCK;
+        let words = self
+            .memory
+            .read_words(span.start, (span.end - span.start) / 8)
+            .map_err(into_memory_error)?;
+        let fetched = words::as_bytes(&words, (span.end - span.start) as usize)?;
+        for (block, bytes) in blocks.zip(fetched.chunks_exact(BLOCK as usize)) {
+            self.cache.insert(block, bytes);
+        }
+        let from = (offset - span.start) as usize;
+        buf.copy_from_slice(&fetched[from..from + buf.len()]);
         Ok(())
     }
 

@@ -10,17 +10,15 @@ pub fn from_bytes(bytes: &[u8]) -> Vec<u64> {
     words
 }
 
-/// Copies the bytes of `words` into `out`, which must be exactly as long.
-pub fn copy_into(words: &[u64], out: &mut [u8]) -> MemoryResult<()> {
-    if words.len() * 8 != out.len() {
+/// The bytes of `words`, which must be `len` long, without copying.
+pub fn as_bytes(words: &[u64], len: usize) -> MemoryResult<&[u8]> {
+    if words.len() * 8 != len {
         return Err(MemoryError::ProviderError(format!(
-            "provider returned {} words for a read of {} bytes",
-            words.len(),
-            out.len()
+            "provider returned {} words for a read of {len} bytes",
+            words.len()
         )));
     }
-    out.copy_from_slice(bytemuck::cast_slice(words));
-    Ok(())
+    Ok(bytemuck::cast_slice(words))
 }
 
 /// Whether every byte of `bytes` is zero.
@@ -38,10 +36,8 @@ mod tests {
         let bytes: Vec<u8> = (0..16).collect();
         let words = from_bytes(&bytes);
         assert_eq!(words, [0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908]);
-        let mut back = [0; 16];
-        copy_into(&words, &mut back).unwrap();
-        assert_eq!(back.as_slice(), bytes.as_slice());
-        assert!(copy_into(&words, &mut [0; 8]).is_err());
+        assert_eq!(as_bytes(&words, 16).unwrap(), bytes.as_slice());
+        assert!(as_bytes(&words, 8).is_err());
     }
 
     #[test]

@@ -89,17 +89,20 @@ pub enum Contestant {
     Linked,
     /// Ours composed, with wasmtime-wasi's default blocking-task pool for filesystem calls.
     ComposedPool,
+    /// Ours composed, with the adapter's cache off: every read crosses the boundary.
+    ComposedNoCache,
 }
 
 impl Contestant {
     /// Every contestant, in table order.
-    pub const ALL: [Contestant; 6] = [
+    pub const ALL: [Contestant; 7] = [
         Contestant::Native,
         Contestant::Monolith,
         Contestant::Heap,
         Contestant::Composed,
         Contestant::Linked,
         Contestant::ComposedPool,
+        Contestant::ComposedNoCache,
     ];
 
     /// The column title.
@@ -111,6 +114,7 @@ impl Contestant {
             Contestant::Composed => "ours, composed",
             Contestant::Linked => "ours, linked",
             Contestant::ComposedPool => "ours, composed, default WasiCtx",
+            Contestant::ComposedNoCache => "ours, composed, no cache",
         }
     }
 
@@ -119,9 +123,24 @@ impl Contestant {
             Contestant::Native => None,
             Contestant::Monolith => Some(Storage::Seed),
             Contestant::Heap => Some(Storage::Heap),
-            Contestant::Composed | Contestant::ComposedPool => Some(Storage::Composed),
+            Contestant::Composed | Contestant::ComposedPool | Contestant::ComposedNoCache => {
+                Some(Storage::Composed)
+            }
             Contestant::Linked => Some(Storage::Linked),
         }
+    }
+
+    /// The adapter cache this contestant asks for (`None`: the default).
+    fn cache_bytes(self) -> Option<u64> {
+        (self == Contestant::ComposedNoCache).then_some(0)
+    }
+
+    /// Whether it runs the wasm-dbms workloads (the variants of ours run only the raw ones).
+    pub fn runs_dbms(self) -> bool {
+        !matches!(
+            self,
+            Contestant::Native | Contestant::ComposedPool | Contestant::ComposedNoCache
+        )
     }
 
     fn wasi(self, dir: &Path) -> WasiConfig {
@@ -197,7 +216,7 @@ pub fn run(dir: &Path, scale: Scale, contestants: &[Contestant]) -> Result<Vec<R
         std::fs::create_dir_all(&scratch)?;
         reset_peak_rss();
         let mut measures = raw_workloads(runtime, &scratch, scale, contestant)?;
-        if contestant != Contestant::Native && contestant != Contestant::ComposedPool {
+        if contestant.runs_dbms() {
             measures.extend(dbms_workloads(runtime, &scratch, scale, contestant)?);
         }
         let peak_rss_kib = peak_rss_kib();
@@ -304,7 +323,7 @@ fn open_raw(
         Some(storage) => {
             let mut session = DbmsSession::new(runtime, &contestant.wasi(dir), storage)?;
             let raw = session
-                .raw_open(name, None)?
+                .raw_open(name, contestant.cache_bytes())?
                 .map_err(|error| format_err!("open: {error}"))?;
             Ok(Box::new(ComponentStorage { session, raw }))
         }
@@ -656,13 +675,11 @@ pub fn table(reports: &[Report]) -> String {
         ));
     }
     out.push('\n');
+    out.push_str(&format!("| | {} |\n", names.join(" | ")));
+    out.push_str(&format!("|---|{}\n", "---:|".repeat(names.len())));
     out.push_str("| peak RSS (MiB) |");
     for report in reports {
-        out.push_str(&format!(
-            " {}: {:.0} |",
-            report.contestant.name(),
-            report.peak_rss_kib as f64 / 1024.0
-        ));
+        out.push_str(&format!(" {:.0} |", report.peak_rss_kib as f64 / 1024.0));
     }
     out.push('\n');
     out
