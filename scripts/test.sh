@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check: formatting, lints on the host and the wasm32-wasip2 crates, the unit tests,
 # and the host tests through the built components (contract, differential, end to end,
-# portability, composition).
+# portability, composition, the benchmark at a small scale, and the same scenario under
+# jco in Node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,6 +24,9 @@ cargo clippy --quiet --release -p host-test --all-targets -- -D warnings
 
 echo "== unit tests"
 cargo test --quiet --release -p wasm-dbms-memory-provider -p wasm-dbms-component-memory
+
+echo "== node host"
+(cd node-host && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== host tests"
 cargo test --release -p host-test
