@@ -2,21 +2,27 @@
 //!
 //! The component exports `wasm-dbms:memory/memory-provider`: every `memory` resource is one
 //! file of 64 KiB pages, reached through `wasi:filesystem` and laid out byte-for-byte like
-//! Internet Computer stable memory.
+//! Internet Computer stable memory. Groups of writes commit atomically through a redo
+//! journal beside the file.
 
 mod bounds;
 mod error;
+mod group;
+mod journal;
+mod lock;
 mod page_file;
 mod preopen;
 mod words;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use bindings::exports::wasm_dbms::memory::memory_provider::{
     Guest, GuestMemory, Memory as MemoryHandle, MemoryError,
 };
 
 use crate::bounds::{PAGE_SIZE, checked_end, grown_size};
+use crate::group::Group;
+use crate::lock::PathLock;
 use crate::page_file::PageFile;
 
 mod bindings {
@@ -30,25 +36,98 @@ impl Guest for Provider {
     type Memory = Memory;
 }
 
-/// One open memory: its file and its page count.
+/// One open memory: its file, its committed page count, the open group if any, and the
+/// lock on its path.
 pub struct Memory {
     file: PageFile,
     pages: Cell<u64>,
+    group: RefCell<Option<Group>>,
+    poisoned: Cell<bool>,
+    _lock: PathLock,
 }
 
 impl Memory {
+    /// The page count, the open group's included.
+    fn current_pages(&self) -> u64 {
+        match &*self.group.borrow() {
+            Some(group) => group.pages,
+            None => self.pages.get(),
+        }
+    }
+
     fn size(&self) -> u64 {
-        self.pages.get() * PAGE_SIZE
+        self.current_pages() * PAGE_SIZE
+    }
+
+    /// Refuses every call after a commit failed halfway.
+    fn usable(&self) -> Result<(), MemoryError> {
+        if self.poisoned.get() {
+            return Err(error::io_detail(
+                self.file.key(),
+                "a commit failed after its journal was written; open the file again to recover",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replays a complete journal left by a crash into the file, then removes it.
+    fn recover(file: &PageFile) -> Result<(), MemoryError> {
+        let Some(bytes) = file.read_journal()? else {
+            return Ok(());
+        };
+        if let Some(journal) = journal::decode(&bytes) {
+            file.set_size(journal.size)?;
+            for (offset, data) in &journal.writes {
+                file.write_all_at(*offset, data)?;
+            }
+            file.sync()?;
+        }
+        file.remove_journal()
+    }
+
+    fn read_bytes(&self, offset: u64, len: u64) -> Result<Vec<u8>, MemoryError> {
+        checked_end(offset, len, self.size())?;
+        let group = self.group.borrow();
+        let Some(group) = group.as_ref() else {
+            return self.file.read_exact_at(offset, len);
+        };
+        // The file holds the committed pages; pages the group grew read as zeros.
+        let on_file = len.min((self.pages.get() * PAGE_SIZE).saturating_sub(offset));
+        let mut out = if on_file > 0 {
+            self.file.read_exact_at(offset, on_file)?
+        } else {
+            Vec::new()
+        };
+        out.resize(len as usize, 0);
+        group.overlay(offset, &mut out);
+        Ok(out)
+    }
+
+    fn write_bytes(&self, offset: u64, data: &[u8]) -> Result<(), MemoryError> {
+        checked_end(offset, data.len() as u64, self.size())?;
+        let mut group = self.group.borrow_mut();
+        let Some(group) = group.as_mut() else {
+            return self.file.write_all_at(offset, data);
+        };
+        if !data.is_empty() {
+            group.writes.push((offset, data.to_vec()));
+        }
+        Ok(())
     }
 }
 
 impl GuestMemory for Memory {
     fn open(path: String) -> Result<MemoryHandle, MemoryError> {
         let file = PageFile::open(&path)?;
-        let pages = file.pages();
+        let lock = PathLock::acquire(file.key().to_owned()).ok_or(MemoryError::Locked)?;
+        Memory::recover(&file)?;
+        let pages = file.pages()?;
         Ok(MemoryHandle::new(Memory {
             file,
             pages: Cell::new(pages),
+            group: RefCell::new(None),
+            poisoned: Cell::new(false),
+            _lock: lock,
         }))
     }
 
@@ -61,40 +140,94 @@ impl GuestMemory for Memory {
     }
 
     fn pages(&self) -> u64 {
-        self.pages.get()
+        self.current_pages()
     }
 
     fn grow(&self, new_pages: u64) -> Result<u64, MemoryError> {
-        let previous = self.pages.get();
+        self.usable()?;
+        let previous = self.current_pages();
         if new_pages == 0 {
             return Ok(previous);
         }
         let new_size = grown_size(previous, new_pages)?;
-        self.file.set_size(new_size)?;
-        self.pages.set(previous + new_pages);
+        match &mut *self.group.borrow_mut() {
+            Some(group) => group.pages = previous + new_pages,
+            None => {
+                self.file.set_size(new_size)?;
+                self.pages.set(previous + new_pages);
+            }
+        }
         Ok(previous)
     }
 
     fn read(&self, offset: u64, len: u64) -> Result<Vec<u8>, MemoryError> {
-        checked_end(offset, len, self.size())?;
-        self.file.read_exact_at(offset, len)
+        self.usable()?;
+        self.read_bytes(offset, len)
     }
 
     fn write(&self, offset: u64, data: Vec<u8>) -> Result<(), MemoryError> {
-        checked_end(offset, data.len() as u64, self.size())?;
-        self.file.write_all_at(offset, &data)
+        self.usable()?;
+        self.write_bytes(offset, &data)
     }
 
     fn read_words(&self, offset: u64, count: u64) -> Result<Vec<u64>, MemoryError> {
+        self.usable()?;
         let len = count.checked_mul(8).ok_or(MemoryError::OutOfBounds)?;
-        checked_end(offset, len, self.size())?;
-        Ok(words::from_bytes(&self.file.read_exact_at(offset, len)?))
+        Ok(words::from_bytes(&self.read_bytes(offset, len)?))
     }
 
     fn write_words(&self, offset: u64, data: Vec<u64>) -> Result<(), MemoryError> {
-        let len = (data.len() as u64) * 8;
-        checked_end(offset, len, self.size())?;
-        self.file.write_all_at(offset, words::as_bytes(&data))
+        self.usable()?;
+        self.write_bytes(offset, words::as_bytes(&data))
+    }
+
+    fn sync(&self) -> Result<(), MemoryError> {
+        self.usable()?;
+        self.file.sync()
+    }
+
+    fn begin_group(&self) -> Result<(), MemoryError> {
+        self.usable()?;
+        let mut group = self.group.borrow_mut();
+        if group.is_some() {
+            return Err(error::io_detail(self.file.key(), "a group is already open"));
+        }
+        *group = Some(Group::new(self.pages.get()));
+        Ok(())
+    }
+
+    fn commit_group(&self, durable: bool) -> Result<(), MemoryError> {
+        self.usable()?;
+        let group = self
+            .group
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| error::io_detail(self.file.key(), "no group is open"))?;
+        if group.writes.is_empty() && group.pages == self.pages.get() {
+            return Ok(());
+        }
+        let size = group.pages * PAGE_SIZE;
+        // Until the journal is complete the file is untouched: a failure discards the group.
+        self.file
+            .write_journal(&journal::encode(size, &group.writes), durable)?;
+        let applied = (|| {
+            if group.pages != self.pages.get() {
+                self.file.set_size(size)?;
+            }
+            for (offset, data) in &group.writes {
+                self.file.write_all_at(*offset, data)?;
+            }
+            if durable {
+                self.file.sync()?;
+            }
+            self.file.remove_journal()
+        })();
+        if applied.is_err() {
+            self.poisoned.set(true);
+        }
+        applied?;
+        self.pages.set(group.pages);
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use wasip2::filesystem::preopens::get_directories;
 use wasip2::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, OpenFlags, PathFlags,
+    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
@@ -14,11 +14,14 @@ use crate::preopen::resolve;
 /// pieces in a buffer reserved up front, so an impossible length is an error, not a trap.
 const READ_PIECE: u64 = 1 << 20;
 
-/// An open page file: the descriptor and the path it was opened with, for error messages.
+/// An open page file: its descriptor, the directory that holds it (for the journal beside
+/// it), and the path it was opened with, for error messages.
 pub struct PageFile {
     descriptor: Descriptor,
+    directory: Descriptor,
+    relative: String,
+    key: String,
     path: String,
-    pages: u64,
 }
 
 impl PageFile {
@@ -27,14 +30,14 @@ impl PageFile {
     /// Only `read | write` descriptor flags are asked for, so hosts that refuse the
     /// directory-mutation or sync flags on open (such as jco) open the file too.
     pub fn open(path: &str) -> Result<Self, MemoryError> {
-        let preopens = get_directories();
+        let mut preopens = get_directories();
         let names: Vec<&str> = preopens.iter().map(|(_, name)| name.as_str()).collect();
         let (index, relative) = resolve(&names, path)
             .ok_or_else(|| io_detail(path, "no preopened directory holds this path"))?;
         if relative.is_empty() {
             return Err(io_detail(path, "names a preopened directory, not a file"));
         }
-        let directory = &preopens[index].0;
+        let (directory, name) = preopens.swap_remove(index);
         let descriptor = directory
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
@@ -47,19 +50,110 @@ impl PageFile {
         if stat.type_ != DescriptorType::RegularFile {
             return Err(io_detail(path, "is not a regular file"));
         }
-        if stat.size % PAGE_SIZE != 0 {
-            return Err(MemoryError::MisalignedFile(stat.size));
-        }
         Ok(Self {
             descriptor,
+            directory,
+            key: format!("{name}\u{0}{relative}"),
+            relative,
             path: path.to_owned(),
-            pages: stat.size / PAGE_SIZE,
         })
     }
 
-    /// The page count found when the file was opened.
-    pub fn pages(&self) -> u64 {
-        self.pages
+    /// The file's identity within this instance: its preopen and its path inside it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The file's page count, or `misaligned-file` when its size is not a page multiple.
+    pub fn pages(&self) -> Result<u64, MemoryError> {
+        let stat = self
+            .descriptor
+            .stat()
+            .map_err(|code| io(&self.path, "stat", code))?;
+        if stat.size % PAGE_SIZE != 0 {
+            return Err(MemoryError::MisalignedFile(stat.size));
+        }
+        Ok(stat.size / PAGE_SIZE)
+    }
+
+    /// Flushes the file's data and size to stable storage.
+    pub fn sync(&self) -> Result<(), MemoryError> {
+        self.descriptor
+            .sync_data()
+            .map_err(|code| io(&self.path, "sync", code))
+    }
+
+    /// Writes `bytes` as the whole journal beside the file, synced when `durable`.
+    pub fn write_journal(&self, bytes: &[u8], durable: bool) -> Result<(), MemoryError> {
+        let name = self.journal_name();
+        let journal = self
+            .directory
+            .open_at(
+                PathFlags::empty(),
+                &name,
+                OpenFlags::CREATE | OpenFlags::TRUNCATE,
+                DescriptorFlags::READ | DescriptorFlags::WRITE,
+            )
+            .map_err(|code| io(&name, "open", code))?;
+        let mut done = 0;
+        while done < bytes.len() {
+            let written = journal
+                .write(&bytes[done..], done as u64)
+                .map_err(|code| io(&name, "write", code))?;
+            if written == 0 {
+                return Err(io_detail(&name, "write made no progress"));
+            }
+            done += written as usize;
+        }
+        if durable {
+            journal
+                .sync_data()
+                .map_err(|code| io(&name, "sync", code))?;
+        }
+        Ok(())
+    }
+
+    /// The journal beside the file, if there is one.
+    pub fn read_journal(&self) -> Result<Option<Vec<u8>>, MemoryError> {
+        let name = self.journal_name();
+        let journal = match self.directory.open_at(
+            PathFlags::empty(),
+            &name,
+            OpenFlags::empty(),
+            DescriptorFlags::READ,
+        ) {
+            Ok(journal) => journal,
+            Err(ErrorCode::NoEntry) => return Ok(None),
+            Err(code) => return Err(io(&name, "open", code)),
+        };
+        let size = journal.stat().map_err(|code| io(&name, "stat", code))?.size;
+        let mut bytes = Vec::new();
+        while (bytes.len() as u64) < size {
+            let (piece, end) = journal
+                .read(
+                    (size - bytes.len() as u64).min(READ_PIECE),
+                    bytes.len() as u64,
+                )
+                .map_err(|code| io(&name, "read", code))?;
+            bytes.extend_from_slice(&piece);
+            if piece.is_empty() || end {
+                break;
+            }
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Removes the journal beside the file.
+    pub fn remove_journal(&self) -> Result<(), MemoryError> {
+        let name = self.journal_name();
+        match self.directory.unlink_file_at(&name) {
+            Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
+            Err(code) => Err(io(&name, "remove", code)),
+        }
+    }
+
+    fn journal_name(&self) -> String {
+        format!("{}-journal", self.relative)
     }
 
     /// Sets the file's length; new bytes read as zeros (the file stays sparse).

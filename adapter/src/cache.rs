@@ -63,6 +63,13 @@ impl BlockCache {
         }
     }
 
+    /// Forgets every block.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.index.clear();
+        self.hand = 0;
+    }
+
     /// Whether the cache keeps anything.
     pub fn enabled(&self) -> bool {
         self.capacity > 0

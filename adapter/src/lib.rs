@@ -91,6 +91,42 @@ impl ComponentMemoryProvider {
         &self.memory
     }
 
+    /// Puts everything written so far, and the size, on stable storage.
+    ///
+    /// # Errors
+    ///
+    /// The provider's error.
+    pub fn sync(&self) -> MemoryResult<()> {
+        self.memory.sync().map_err(into_memory_error)
+    }
+
+    /// Opens a crash-atomic group: the writes and growths until [`commit_group`]
+    /// (Self::commit_group) reach the file all together or not at all.
+    ///
+    /// # Errors
+    ///
+    /// The provider's error, for instance when a group is open already.
+    pub fn begin_group(&mut self) -> MemoryResult<()> {
+        self.memory.begin_group().map_err(into_memory_error)
+    }
+
+    /// Commits the open group; `durable` also syncs it to stable storage.
+    ///
+    /// # Errors
+    ///
+    /// The provider's error. The provider then holds the memory as it was before the group
+    /// (or refuses every call until reopened), so the cache is dropped and the page count
+    /// asked for again.
+    pub fn commit_group(&mut self, durable: bool) -> MemoryResult<()> {
+        let committed = self.memory.commit_group(durable).map_err(into_memory_error);
+        if committed.is_err() {
+            self.cache.clear();
+            self.pages = self.memory.pages();
+            self.untouched = self.pages..self.pages;
+        }
+        committed
+    }
+
     fn check(&self, offset: u64, len: usize) -> MemoryResult<()> {
         match offset.checked_add(len as u64) {
             Some(end) if end <= self.pages * PAGE_SIZE => Ok(()),

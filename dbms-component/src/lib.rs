@@ -14,10 +14,10 @@ use wasm_dbms::prelude::{DatabaseSchema as _, DbmsContext, WasmDbmsDatabase};
 use wasm_dbms_api::prelude::{ColumnDef, Database as _, DeleteBehavior, TransactionId};
 
 use crate::bindings::exports::wasm_dbms::demo::database::{
-    Condition, Db as DbHandle, DbError, Guest, GuestDb, Query, Row,
+    Condition, Db as DbHandle, DbError, Guest, GuestDb, Options, Query, Row,
 };
 use crate::convert::{db_error, filter, query, row_values, wit_row};
-use crate::storage::Storage;
+use crate::storage::Shared;
 use library_schema::Library;
 
 mod bindings {
@@ -41,15 +41,17 @@ impl bindings::exports::wasm_dbms::demo::raw_storage::Guest for Component {
     type Storage = raw::RawStorage;
 }
 
-/// An open database and its open transaction, if any.
+/// An open database, its storage, how it commits, and its open transaction, if any.
 pub struct Db {
-    context: DbmsContext<Storage>,
+    context: DbmsContext<Shared>,
+    storage: Shared,
+    durable: bool,
     transaction: StateCell<Option<TransactionId>>,
 }
 
 impl Db {
     /// A session inside the open transaction, or a one-shot session without one.
-    fn session(&self) -> WasmDbmsDatabase<'_, Storage> {
+    fn session(&self) -> WasmDbmsDatabase<'_, Shared> {
         match self.transaction.get() {
             Some(id) => WasmDbmsDatabase::from_transaction(&self.context, Library, id),
             None => WasmDbmsDatabase::oneshot(&self.context, Library),
@@ -58,14 +60,13 @@ impl Db {
 
     /// The schema's static name and columns of `table`.
     fn table(&self, table: &str) -> Result<(&'static str, &'static [ColumnDef]), DbError> {
-        let name = <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::static_table_name(
+        let name = <Library as wasm_dbms::prelude::DatabaseSchema<Shared>>::static_table_name(
             &Library, table,
         )
         .map_err(db_error)?;
-        let columns = <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::table_columns(
-            &Library, table,
-        )
-        .map_err(db_error)?;
+        let columns =
+            <Library as wasm_dbms::prelude::DatabaseSchema<Shared>>::table_columns(&Library, table)
+                .map_err(db_error)?;
         Ok((name, columns))
     }
 
@@ -76,31 +77,53 @@ impl Db {
             .take()
             .ok_or_else(|| DbError::Transaction("no transaction is open".into()))?;
         let mut session = WasmDbmsDatabase::from_transaction(&self.context, Library, id);
-        if commit {
-            session.commit().map_err(db_error)
-        } else {
-            session.rollback().map_err(db_error)
-        }
+        self.in_group(|| {
+            if commit {
+                session.commit().map_err(db_error)
+            } else {
+                session.rollback().map_err(db_error)
+            }
+        })
+    }
+
+    /// Runs `work` as one crash-atomic group of the storage.
+    fn in_group<T>(&self, work: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+        self.storage.in_group(self.durable, DbError::Storage, work)
+    }
+
+    fn open_with_options(path: &str, options: Options) -> Result<DbHandle, DbError> {
+        let storage =
+            Shared::new(storage::open(path).map_err(|error| DbError::Storage(error.to_string()))?);
+        let context = DbmsContext::new(storage.clone());
+        storage.in_group(options.durable, DbError::Storage, || {
+            Library::register_tables(&context).map_err(db_error)
+        })?;
+        Ok(DbHandle::new(Db {
+            context,
+            storage,
+            durable: options.durable,
+            transaction: StateCell::new(None),
+        }))
     }
 }
 
 impl GuestDb for Db {
     fn open(path: String) -> Result<DbHandle, DbError> {
-        let storage = storage::open(&path).map_err(|error| DbError::Storage(error.to_string()))?;
-        let context = DbmsContext::new(storage);
-        Library::register_tables(&context).map_err(db_error)?;
-        Ok(DbHandle::new(Db {
-            context,
-            transaction: StateCell::new(None),
-        }))
+        Db::open_with_options(&path, Options { durable: true })
+    }
+
+    fn open_with(path: String, options: Options) -> Result<DbHandle, DbError> {
+        Db::open_with_options(&path, options)
     }
 
     fn insert(&self, table: String, row: Row) -> Result<(), DbError> {
         let (name, columns) = self.table(&table)?;
         let values = row_values(columns, row)?;
-        Library
-            .insert(&self.session(), name, &values)
-            .map_err(db_error)
+        self.in_group(|| {
+            Library
+                .insert(&self.session(), name, &values)
+                .map_err(db_error)
+        })
     }
 
     fn select(&self, table: String, wit_query: Query) -> Result<Vec<Row>, DbError> {
@@ -119,17 +142,21 @@ impl GuestDb for Db {
         let (name, columns) = self.table(&table)?;
         let values = row_values(columns, patch)?;
         let filter = filter(columns, conditions)?;
-        Library
-            .update(&self.session(), name, &values, filter)
-            .map_err(db_error)
+        self.in_group(|| {
+            Library
+                .update(&self.session(), name, &values, filter)
+                .map_err(db_error)
+        })
     }
 
     fn delete(&self, table: String, conditions: Vec<Condition>) -> Result<u64, DbError> {
         let (name, columns) = self.table(&table)?;
         let filter = filter(columns, conditions)?;
-        Library
-            .delete(&self.session(), name, DeleteBehavior::Restrict, filter)
-            .map_err(db_error)
+        self.in_group(|| {
+            Library
+                .delete(&self.session(), name, DeleteBehavior::Restrict, filter)
+                .map_err(db_error)
+        })
     }
 
     fn begin(&self) -> Result<(), DbError> {

@@ -1,6 +1,9 @@
 //! Where the pages live. The default imports the memory-provider component; the `seed` and
 //! `heap` features link the seed crate or a heap image in instead, for comparisons.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_dbms_api::memory::MemoryResult;
 use wasm_dbms_memory::{MemoryProvider, RESERVED_PAGES};
 
@@ -41,6 +44,92 @@ pub fn open_raw(path: &str, cache_bytes: Option<usize>) -> MemoryResult<Storage>
     return Storage::new(path);
     #[cfg(feature = "heap")]
     return Storage::without_image(path);
+}
+
+/// Crash-atomic groups of writes, where the storage has them (the seed and the heap have
+/// none: their groups do nothing).
+pub trait Groups {
+    /// Opens a group.
+    fn begin_group(&mut self) -> MemoryResult<()>;
+    /// Commits the open group; `durable` also syncs it.
+    fn commit_group(&mut self, durable: bool) -> MemoryResult<()>;
+}
+
+#[cfg(not(any(feature = "seed", feature = "heap")))]
+impl Groups for Storage {
+    fn begin_group(&mut self) -> MemoryResult<()> {
+        Storage::begin_group(self)
+    }
+
+    fn commit_group(&mut self, durable: bool) -> MemoryResult<()> {
+        Storage::commit_group(self, durable)
+    }
+}
+
+#[cfg(any(feature = "seed", feature = "heap"))]
+impl Groups for Storage {
+    fn begin_group(&mut self) -> MemoryResult<()> {
+        Ok(())
+    }
+
+    fn commit_group(&mut self, _durable: bool) -> MemoryResult<()> {
+        Ok(())
+    }
+}
+
+/// The storage shared by the engine, which reads and writes it, and the component, which
+/// opens and commits groups around the engine's work.
+#[derive(Clone)]
+pub struct Shared(Rc<RefCell<Storage>>);
+
+impl Shared {
+    /// Shares `storage`.
+    pub fn new(storage: Storage) -> Self {
+        Self(Rc::new(RefCell::new(storage)))
+    }
+
+    /// Runs `work` inside one group, committed whether `work` succeeds or not (wasm-dbms
+    /// undoes a failed operation's writes itself), so that the file holds all of it or none.
+    pub fn in_group<T, E>(
+        &self,
+        durable: bool,
+        storage_error: impl Fn(String) -> E,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let storage_error =
+            |error: wasm_dbms_api::memory::MemoryError| storage_error(error.to_string());
+        Groups::begin_group(&mut *self.0.borrow_mut()).map_err(storage_error)?;
+        let result = work();
+        let committed =
+            Groups::commit_group(&mut *self.0.borrow_mut(), durable).map_err(storage_error);
+        let value = result?;
+        committed?;
+        Ok(value)
+    }
+}
+
+impl MemoryProvider for Shared {
+    const PAGE_SIZE: u64 = Storage::PAGE_SIZE;
+
+    fn size(&self) -> u64 {
+        self.0.borrow().size()
+    }
+
+    fn pages(&self) -> u64 {
+        self.0.borrow().pages()
+    }
+
+    fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
+        self.0.borrow_mut().grow(new_pages)
+    }
+
+    fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
+        self.0.borrow_mut().read(offset, buf)
+    }
+
+    fn write(&mut self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
+        self.0.borrow_mut().write(offset, buf)
+    }
 }
 
 #[cfg(feature = "heap")]

@@ -91,11 +91,13 @@ pub enum Contestant {
     ComposedPool,
     /// Ours composed, with the adapter's cache off: every read crosses the boundary.
     ComposedNoCache,
+    /// Ours composed, every commit synced to stable storage (wasm-dbms workloads only).
+    ComposedDurable,
 }
 
 impl Contestant {
     /// Every contestant, in table order.
-    pub const ALL: [Contestant; 7] = [
+    pub const ALL: [Contestant; 8] = [
         Contestant::Native,
         Contestant::Monolith,
         Contestant::Heap,
@@ -103,6 +105,7 @@ impl Contestant {
         Contestant::Linked,
         Contestant::ComposedPool,
         Contestant::ComposedNoCache,
+        Contestant::ComposedDurable,
     ];
 
     /// The column title.
@@ -115,6 +118,7 @@ impl Contestant {
             Contestant::Linked => "ours, linked",
             Contestant::ComposedPool => "ours, composed, default WasiCtx",
             Contestant::ComposedNoCache => "ours, composed, no cache",
+            Contestant::ComposedDurable => "ours, composed, durable commits",
         }
     }
 
@@ -123,9 +127,10 @@ impl Contestant {
             Contestant::Native => None,
             Contestant::Monolith => Some(Storage::Seed),
             Contestant::Heap => Some(Storage::Heap),
-            Contestant::Composed | Contestant::ComposedPool | Contestant::ComposedNoCache => {
-                Some(Storage::Composed)
-            }
+            Contestant::Composed
+            | Contestant::ComposedPool
+            | Contestant::ComposedNoCache
+            | Contestant::ComposedDurable => Some(Storage::Composed),
             Contestant::Linked => Some(Storage::Linked),
         }
     }
@@ -135,7 +140,12 @@ impl Contestant {
         (self == Contestant::ComposedNoCache).then_some(0)
     }
 
-    /// Whether it runs the wasm-dbms workloads (the variants of ours run only the raw ones).
+    /// Whether it runs the raw workloads (durability changes nothing there).
+    pub fn runs_raw(self) -> bool {
+        self != Contestant::ComposedDurable
+    }
+
+    /// Whether it runs the wasm-dbms workloads (the raw variants of ours do not).
     pub fn runs_dbms(self) -> bool {
         !matches!(
             self,
@@ -215,7 +225,10 @@ pub fn run(dir: &Path, scale: Scale, contestants: &[Contestant]) -> Result<Vec<R
         }
         std::fs::create_dir_all(&scratch)?;
         reset_peak_rss();
-        let mut measures = raw_workloads(runtime, &scratch, scale, contestant)?;
+        let mut measures = Vec::new();
+        if contestant.runs_raw() {
+            measures.extend(raw_workloads(runtime, &scratch, scale, contestant)?);
+        }
         if contestant.runs_dbms() {
             measures.extend(dbms_workloads(runtime, &scratch, scale, contestant)?);
         }
@@ -478,7 +491,8 @@ fn dbms_workloads(
 ) -> Result<Vec<Measure>> {
     let storage = contestant.storage().context("a component contestant")?;
     let mut session = DbmsSession::new(runtime, &contestant.wasi(dir), storage)?;
-    let db = check(session.open("bench.db")?)?;
+    let durable = contestant == Contestant::ComposedDurable;
+    let db = check(session.open_with("bench.db", durable)?)?;
     let authors = (scale.rows / 100).max(1);
     for id in 0..authors {
         let row = vec![

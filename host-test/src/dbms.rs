@@ -92,6 +92,13 @@ impl DbmsSession {
         Ok(api.call_open(&mut self.store, path)?.map(Db))
     }
 
+    /// `db.open-with(path, options)`: `durable` syncs every commit.
+    pub fn open_with(&mut self, path: &str, durable: bool) -> Result<Result<Db, DbError>> {
+        let api = self.dbms.wasm_dbms_demo_database().db();
+        let options = bindings::exports::wasm_dbms::demo::database::Options { durable };
+        Ok(api.call_open_with(&mut self.store, path, options)?.map(Db))
+    }
+
     /// `db.insert(table, row)`.
     pub fn insert(&mut self, db: Db, table: &str, row: &Row) -> Result<Result<(), DbError>> {
         let api = self.dbms.wasm_dbms_demo_database().db();

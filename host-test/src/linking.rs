@@ -180,5 +180,30 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
             Ok((api.call_write_words(&mut store, memory, offset, &data)?,))
         },
     )?;
+    instance.func_wrap(
+        "[method]memory.sync",
+        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_sync(&mut store, memory)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.begin-group",
+        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_begin_group(&mut store, memory)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]memory.commit-group",
+        |mut store: StoreContextMut<'_, HostState>,
+         (handle, durable): (Resource<ForwardedMemory>, bool)| {
+            let (provider, memory) = target(&store, &handle)?;
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            Ok((api.call_commit_group(&mut store, memory, durable)?,))
+        },
+    )?;
     Ok(())
 }

@@ -115,6 +115,28 @@ impl ProviderSession {
         api.call_write_words(&mut self.store, memory.0, offset, data)
     }
 
+    /// `memory.sync()`.
+    pub fn sync(&mut self, memory: Memory) -> Result<Result<(), MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_sync(&mut self.store, memory.0)
+    }
+
+    /// `memory.begin-group()`.
+    pub fn begin_group(&mut self, memory: Memory) -> Result<Result<(), MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_begin_group(&mut self.store, memory.0)
+    }
+
+    /// `memory.commit-group(durable)`.
+    pub fn commit_group(
+        &mut self,
+        memory: Memory,
+        durable: bool,
+    ) -> Result<Result<(), MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_commit_group(&mut self.store, memory.0, durable)
+    }
+
     /// Drops the resource, closing its file.
     pub fn close(&mut self, memory: Memory) -> Result<()> {
         memory.0.resource_drop(&mut self.store)

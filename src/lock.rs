@@ -1,0 +1,25 @@
+//! The paths this component instance holds open: a second `open` of one is `locked`.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+thread_local! {
+    static HELD: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// A held path, released when dropped.
+pub struct PathLock(String);
+
+impl PathLock {
+    /// Holds `key`, or returns `None` when it is held already.
+    pub fn acquire(key: String) -> Option<Self> {
+        HELD.with(|held| held.borrow_mut().insert(key.clone()))
+            .then_some(PathLock(key))
+    }
+}
+
+impl Drop for PathLock {
+    fn drop(&mut self) {
+        HELD.with(|held| held.borrow_mut().remove(&self.0));
+    }
+}
