@@ -17,6 +17,7 @@ scripts/build-components.sh
 echo "== lints"
 guests=(-p wasm-dbms-memory-provider -p wasm-dbms-component-memory -p dbms-component -p library-schema)
 cargo clippy --quiet --release --target wasm32-wasip2 "${guests[@]}" -- -D warnings
+cargo clippy --quiet --release --target wasm32-wasip2 -p wasm-dbms-memory-provider --features faults -- -D warnings
 for storage in seed heap; do
     cargo clippy --quiet --release --target wasm32-wasip2 -p dbms-component --features "$storage" -- -D warnings
 done
@@ -28,5 +29,5 @@ cargo test --quiet --release -p wasm-dbms-memory-provider -p wasm-dbms-component
 echo "== node host"
 (cd node-host && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "== host tests"
-cargo test --release -p host-test
+echo "== host tests (the crash loop kills the writer 1,000 times)"
+CRASH_KILLS=${CRASH_KILLS:-1000} cargo test --release -p host-test

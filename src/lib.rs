@@ -7,6 +7,7 @@
 
 mod bounds;
 mod error;
+mod fault;
 mod group;
 mod journal;
 mod lock;
@@ -98,7 +99,11 @@ impl Memory {
         } else {
             Vec::new()
         };
-        out.resize(len as usize, 0);
+        let missing = usize::try_from(len - on_file).unwrap_or(usize::MAX);
+        out.try_reserve_exact(missing).map_err(|_| {
+            error::io_detail(self.file.key(), &format!("cannot allocate {len} bytes"))
+        })?;
+        out.resize(out.len() + missing, 0);
         group.overlay(offset, &mut out);
         Ok(out)
     }

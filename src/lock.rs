@@ -13,8 +13,12 @@ pub struct PathLock(String);
 impl PathLock {
     /// Holds `key`, or returns `None` when it is held already.
     pub fn acquire(key: String) -> Option<Self> {
-        HELD.with(|held| held.borrow_mut().insert(key.clone()))
-            .then_some(PathLock(key))
+        // Build the lock only when the key was free: dropping one releases its key.
+        if HELD.with(|held| held.borrow_mut().insert(key.clone())) {
+            Some(PathLock(key))
+        } else {
+            None
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use wasip2::filesystem::types::{
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
 use crate::bounds::PAGE_SIZE;
 use crate::error::{io, io_detail};
+use crate::fault::point;
 use crate::preopen::resolve;
 
 /// The largest piece one `wasi:filesystem` read asks for; larger reads are assembled from
@@ -38,6 +39,7 @@ impl PageFile {
             return Err(io_detail(path, "names a preopened directory, not a file"));
         }
         let (directory, name) = preopens.swap_remove(index);
+        point(path)?;
         let descriptor = directory
             .open_at(
                 PathFlags::SYMLINK_FOLLOW,
@@ -46,6 +48,7 @@ impl PageFile {
                 DescriptorFlags::READ | DescriptorFlags::WRITE,
             )
             .map_err(|code| io(path, "open", code))?;
+        point(path)?;
         let stat = descriptor.stat().map_err(|code| io(path, "stat", code))?;
         if stat.type_ != DescriptorType::RegularFile {
             return Err(io_detail(path, "is not a regular file"));
@@ -66,6 +69,7 @@ impl PageFile {
 
     /// The file's page count, or `misaligned-file` when its size is not a page multiple.
     pub fn pages(&self) -> Result<u64, MemoryError> {
+        point(&self.path)?;
         let stat = self
             .descriptor
             .stat()
@@ -78,6 +82,7 @@ impl PageFile {
 
     /// Flushes the file's data and size to stable storage.
     pub fn sync(&self) -> Result<(), MemoryError> {
+        point(&self.path)?;
         self.descriptor
             .sync_data()
             .map_err(|code| io(&self.path, "sync", code))
@@ -86,6 +91,7 @@ impl PageFile {
     /// Writes `bytes` as the whole journal beside the file, synced when `durable`.
     pub fn write_journal(&self, bytes: &[u8], durable: bool) -> Result<(), MemoryError> {
         let name = self.journal_name();
+        point(&name)?;
         let journal = self
             .directory
             .open_at(
@@ -97,6 +103,7 @@ impl PageFile {
             .map_err(|code| io(&name, "open", code))?;
         let mut done = 0;
         while done < bytes.len() {
+            point(&name)?;
             let written = journal
                 .write(&bytes[done..], done as u64)
                 .map_err(|code| io(&name, "write", code))?;
@@ -116,6 +123,7 @@ impl PageFile {
     /// The journal beside the file, if there is one.
     pub fn read_journal(&self) -> Result<Option<Vec<u8>>, MemoryError> {
         let name = self.journal_name();
+        point(&name)?;
         let journal = match self.directory.open_at(
             PathFlags::empty(),
             &name,
@@ -146,6 +154,7 @@ impl PageFile {
     /// Removes the journal beside the file.
     pub fn remove_journal(&self) -> Result<(), MemoryError> {
         let name = self.journal_name();
+        point(&name)?;
         match self.directory.unlink_file_at(&name) {
             Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
             Err(code) => Err(io(&name, "remove", code)),
@@ -158,6 +167,7 @@ impl PageFile {
 
     /// Sets the file's length; new bytes read as zeros (the file stays sparse).
     pub fn set_size(&self, size: u64) -> Result<(), MemoryError> {
+        point(&self.path)?;
         self.descriptor
             .set_size(size)
             .map_err(|code| io(&self.path, "resize", code))
@@ -191,6 +201,7 @@ impl PageFile {
     pub fn write_all_at(&self, offset: u64, data: &[u8]) -> Result<(), MemoryError> {
         let mut done = 0;
         while done < data.len() {
+            point(&self.path)?;
             let written = self
                 .descriptor
                 .write(&data[done..], offset + done as u64)
@@ -204,6 +215,7 @@ impl PageFile {
     }
 
     fn read_piece(&self, offset: u64, len: u64) -> Result<(Vec<u8>, bool), MemoryError> {
+        point(&self.path)?;
         self.descriptor
             .read(len, offset)
             .map_err(|code| io(&self.path, "read", code))

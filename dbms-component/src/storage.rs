@@ -17,7 +17,8 @@ pub use wasi_dbms_memory::WasiMemoryProvider as Storage;
 pub use heap_image::HeapImage as Storage;
 
 /// Opens the storage at `path` with wasm-dbms's reserved pages in place, so that the engine's
-/// own start-up (which panics when it cannot grow) has nothing left to grow.
+/// own start-up (which panics when it cannot grow) has nothing left to grow, and its schema
+/// page known to be readable.
 pub fn open(path: &str) -> MemoryResult<Storage> {
     #[cfg(not(any(feature = "seed", feature = "heap")))]
     let mut storage = Storage::open(path)?;
@@ -26,6 +27,11 @@ pub fn open(path: &str) -> MemoryResult<Storage> {
     if storage.pages() < RESERVED_PAGES {
         storage.grow(RESERVED_PAGES - storage.pages())?;
     }
+    // wasm-dbms takes a schema page it cannot read for an empty database (and would then
+    // register the tables afresh over the data): read it here first, so that a failing read
+    // is an error, and the engine's own read finds it in the adapter's cache.
+    let mut schema_page = vec![0; Storage::PAGE_SIZE as usize];
+    storage.read(0, &mut schema_page)?;
     Ok(storage)
 }
 

@@ -1,7 +1,7 @@
 //! The engine, the WASI state each store carries, and the compiled components.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use wasmtime::Result;
@@ -23,6 +23,8 @@ pub struct WasiConfig {
     /// Run filesystem calls on the calling thread instead of a blocking-task pool: the
     /// fastest correct setting for a synchronous host.
     pub allow_blocking_current_thread: bool,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 impl WasiConfig {
@@ -32,6 +34,7 @@ impl WasiConfig {
             preopens: vec![(host_dir.into(), ".".into())],
             insecure_random_seed: None,
             allow_blocking_current_thread: true,
+            env: Vec::new(),
         }
     }
 
@@ -41,6 +44,7 @@ impl WasiConfig {
             preopens: Vec::new(),
             insecure_random_seed: None,
             allow_blocking_current_thread: true,
+            env: Vec::new(),
         }
     }
 
@@ -62,6 +66,9 @@ impl WasiConfig {
         }
         if let Some(seed) = self.insecure_random_seed {
             builder.insecure_random_seed(seed);
+        }
+        for (name, value) in &self.env {
+            builder.env(name, value);
         }
         Ok(builder.build())
     }
@@ -117,20 +124,54 @@ impl Runtime {
     }
 
     /// The component in the artifact `name`, compiled on first use.
+    ///
+    /// The compiled code is kept beside the artifact (`name.cwasm`) and reused while it is
+    /// newer than the artifact, so that processes started in a loop (the crash tests) do not
+    /// compile again.
     pub fn component(&self, name: &str) -> Result<Component> {
         let path = crate::artifacts::path(name);
         let mut cache = self.components.lock().expect("component cache");
         if let Some(component) = cache.get(&path) {
             return Ok(component.clone());
         }
-        let component = Component::from_file(&self.engine, &path).with_context(|| {
-            format!(
-                "load {} (build it with scripts/build-components.sh)",
-                path.display()
-            )
-        })?;
+        let compiled = path.with_extension("cwasm");
+        let component = match self.load_compiled(&path, &compiled) {
+            Some(component) => component,
+            None => {
+                let bytes = std::fs::read(&path).with_context(|| {
+                    format!(
+                        "load {} (build it with scripts/build-components.sh)",
+                        path.display()
+                    )
+                })?;
+                let serialized = self.engine.precompile_component(&bytes)?;
+                // Written aside and renamed, so that no process reads half a file; a failure to
+                // keep the compiled code only costs a compilation next time.
+                let aside = compiled.with_extension(format!("cwasm.{}", std::process::id()));
+                if std::fs::write(&aside, &serialized).is_ok() {
+                    let _ = std::fs::rename(&aside, &compiled);
+                }
+                // SAFETY: `serialized` was produced just now by this engine.
+                unsafe { Component::deserialize(&self.engine, &serialized)? }
+            }
+        };
         cache.insert(path, component.clone());
         Ok(component)
+    }
+
+    /// The compiled code kept for `path`, if it is newer than the artifact and loads.
+    fn load_compiled(&self, path: &Path, compiled: &Path) -> Option<Component> {
+        let built = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+        let kept = std::fs::metadata(compiled)
+            .and_then(|m| m.modified())
+            .ok()?;
+        if kept < built {
+            return None;
+        }
+        // SAFETY: the file is this engine's own output for the artifact, written by
+        // `component` above into the artifacts directory; wasmtime checks that it was
+        // compiled by the same version and configuration and refuses it otherwise.
+        unsafe { Component::deserialize_file(&self.engine, compiled).ok() }
     }
 
     /// A fresh store with its own WASI state.

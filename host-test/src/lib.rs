@@ -6,7 +6,9 @@
 
 pub mod artifacts;
 pub mod bench;
+pub mod crash_workload;
 pub mod dbms;
+pub mod disk_full;
 pub mod host;
 pub mod linking;
 pub mod provider;

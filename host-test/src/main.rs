@@ -31,20 +31,56 @@ fn main() -> Result<()> {
     let mut storage = Storage::Composed;
     let mut scale = Scale::full();
     let mut scratch = None;
+    let mut limit = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--data" => data = args.next().context("--data needs a directory")?.into(),
             "--linked" => storage = Storage::Linked,
             "--quick" => scale = Scale::quick(),
             "--dir" => scratch = Some(args.next().context("--dir needs a directory")?.into()),
+            "--limit" => limit = Some(args.next().context("--limit needs bytes")?.parse()?),
             _ => bail!("unknown argument `{arg}`\n\n{USAGE}"),
         }
     }
     match command.as_str() {
         "demo" => demo::run(&data, storage),
         "bench" => bench(scale, scratch),
+        // Used by the disk-full test: write under a file-size limit of `--limit` bytes.
+        "disk-full" => {
+            let dir = scratch.context("disk-full needs --dir")?;
+            limit_file_size(limit.context("disk-full needs --limit")?)?;
+            Ok(host_test::disk_full::run(&dir)?)
+        }
+        // Used by the crash tests: write until killed.
+        "crash-workload" => {
+            let dir = scratch.context("crash-workload needs --dir")?;
+            Ok(host_test::crash_workload::run(&dir, u64::MAX)?)
+        }
         _ => bail!("{USAGE}"),
     }
+}
+
+/// Limits the size of every file this process writes (RLIMIT_FSIZE) and ignores SIGXFSZ,
+/// so that writes past the limit fail with "file too large" instead of killing the process.
+fn limit_file_size(bytes: u64) -> Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: plain system calls on this process with valid arguments.
+    let (set, signal) = unsafe {
+        (
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit),
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN),
+        )
+    };
+    if set != 0 || signal == libc::SIG_ERR {
+        bail!(
+            "cannot limit the file size: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
 }
 
 fn bench(scale: Scale, scratch: Option<PathBuf>) -> Result<()> {

@@ -1,5 +1,7 @@
 //! The provider against the model: random operation sequences through the component
-//! boundary, compared step by step and, at the end, byte for byte on disk.
+//! boundary (reads, writes, growths at hostile offsets, crash-atomic groups, and crashes of
+//! the instance inside and outside groups), compared step by step and, at the end, byte for
+//! byte on disk.
 
 mod common;
 
@@ -10,7 +12,7 @@ use host_test::provider::{Memory, ProviderSession};
 /// Operations per sequence.
 const STEPS: usize = 2500;
 /// Sequences, each from its own seed.
-const SEEDS: u64 = 4;
+const SEEDS: u64 = 8;
 /// Growth stops here so that the files stay small.
 const MAX_PAGES: u64 = 40;
 
@@ -66,7 +68,9 @@ fn run_sequence(seed: u64) {
     let mut model = Model::default();
     let mut session = ProviderSession::new(runtime, &wasi).unwrap();
     let mut memory: Memory = session.open("diff.bin").unwrap().unwrap();
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
+    // The model's bytes when the open group began: what a crash inside the group leaves.
+    let mut group_start: Option<Vec<u8>> = None;
 
     for step in 0..STEPS {
         let at = format!("seed {seed}, step {step}");
@@ -96,17 +100,40 @@ fn run_sequence(seed: u64) {
                 let got = session.grow(memory, new_pages).expect("grow trapped");
                 assert_eq!(got, model.grow(new_pages), "{at}: grow({new_pages})");
             }
-            _ => {
+            19 if rng.one_in(2) => {
                 counts[3] += 1;
-                session.close(memory).unwrap();
-                if rng.one_in(2) {
-                    session = ProviderSession::new(runtime, &wasi).unwrap();
+                match group_start.take() {
+                    None => {
+                        session.begin_group(memory).unwrap().expect("begin a group");
+                        group_start = Some(model.bytes.clone());
+                    }
+                    Some(_) => {
+                        let durable = rng.one_in(4);
+                        session
+                            .commit_group(memory, durable)
+                            .unwrap()
+                            .expect("commit");
+                    }
                 }
+            }
+            _ => {
+                counts[4] += 1;
+                // A crash: the instance is gone without closing anything or committing.
+                if let Some(bytes) = group_start.take() {
+                    model.bytes = bytes;
+                }
+                session = ProviderSession::new(runtime, &wasi).unwrap();
                 memory = session.open("diff.bin").unwrap().expect("reopen");
             }
         }
         assert_eq!(session.size(memory).unwrap(), model.size(), "{at}: size");
         assert_eq!(session.pages(memory).unwrap(), model.pages(), "{at}: pages");
+    }
+    if group_start.is_some() {
+        session
+            .commit_group(memory, false)
+            .unwrap()
+            .expect("commit");
     }
     session.close(memory).unwrap();
     assert!(
@@ -114,7 +141,10 @@ fn run_sequence(seed: u64) {
         "seed {seed}: the file differs from the model"
     );
     // Every kind of operation ran often enough to mean something.
-    assert!(counts.iter().all(|count| *count > STEPS / 40), "{counts:?}");
+    assert!(
+        counts.iter().all(|count| *count > STEPS / 100),
+        "{counts:?}"
+    );
 }
 
 #[test]
