@@ -18,9 +18,8 @@ pub struct Journal<'a> {
 }
 
 /// The journal of a group that leaves the memory `size` bytes long after `writes`.
-pub fn encode(size: u64, writes: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    let payload: usize = writes.iter().map(|(_, data)| 16 + data.len()).sum();
-    let mut out = Vec::with_capacity(HEADER + payload + 8);
+pub fn encode<'a>(size: u64, writes: impl ExactSizeIterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + 8);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&size.to_le_bytes());
     out.extend_from_slice(&(writes.len() as u64).to_le_bytes());
@@ -74,8 +73,8 @@ mod tests {
 
     #[test]
     fn a_journal_round_trips() {
-        let writes = vec![(10, vec![1, 2, 3]), (65536, vec![9; 100])];
-        let bytes = encode(2 * 65536, &writes);
+        let writes: [(u64, &[u8]); 2] = [(10, &[1, 2, 3]), (65536, &[9; 100])];
+        let bytes = encode(2 * 65536, writes.into_iter());
         let journal = decode(&bytes).unwrap();
         assert_eq!(journal.size, 2 * 65536);
         assert_eq!(
@@ -86,7 +85,7 @@ mod tests {
 
     #[test]
     fn every_torn_or_damaged_journal_is_refused() {
-        let bytes = encode(65536, &[(0, vec![7; 40])]);
+        let bytes = encode(65536, [(0, &[7u8; 40][..])].into_iter());
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
         }
@@ -94,7 +93,7 @@ mod tests {
         flipped[30] ^= 1;
         assert!(decode(&flipped).is_none());
         assert!(
-            decode(&encode(65536, &[(65530, vec![1; 10])])).is_none(),
+            decode(&encode(65536, [(65530, &[1u8; 10][..])].into_iter())).is_none(),
             "a write past the size"
         );
     }

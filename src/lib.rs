@@ -114,9 +114,7 @@ impl Memory {
         let Some(group) = group.as_mut() else {
             return self.file.write_all_at(offset, data);
         };
-        if !data.is_empty() {
-            group.writes.push((offset, data.to_vec()));
-        }
+        group.write(offset, data);
         Ok(())
     }
 }
@@ -208,19 +206,19 @@ impl GuestMemory for Memory {
             .borrow_mut()
             .take()
             .ok_or_else(|| error::io_detail(self.file.key(), "no group is open"))?;
-        if group.writes.is_empty() && group.pages == self.pages.get() {
+        if group.is_empty() && group.pages == self.pages.get() {
             return Ok(());
         }
         let size = group.pages * PAGE_SIZE;
         // Until the journal is complete the file is untouched: a failure discards the group.
         self.file
-            .write_journal(&journal::encode(size, &group.writes), durable)?;
+            .write_journal(&journal::encode(size, group.ranges()), durable)?;
         let applied = (|| {
             if group.pages != self.pages.get() {
                 self.file.set_size(size)?;
             }
-            for (offset, data) in &group.writes {
-                self.file.write_all_at(*offset, data)?;
+            for (offset, data) in group.ranges() {
+                self.file.write_all_at(offset, data)?;
             }
             if durable {
                 self.file.sync()?;
