@@ -47,17 +47,17 @@ impl Group {
             .take_while(|(start, bytes)| *start + bytes.len() as u64 >= offset)
             .map(|(start, _)| *start)
             .collect();
-        if let [only] = touching[..] {
-            if only <= offset {
-                // Grow the one range in place: appends stay linear.
-                let bytes = self.ranges.get_mut(&only).expect("touching range");
-                let at = (offset - only) as usize;
-                if bytes.len() < at + data.len() {
-                    bytes.resize(at + data.len(), 0);
-                }
-                bytes[at..at + data.len()].copy_from_slice(data);
-                return;
+        if let [only] = touching[..]
+            && only <= offset
+        {
+            // Grow the one range in place: appends stay linear.
+            let bytes = self.ranges.get_mut(&only).expect("touching range");
+            let at = (offset - only) as usize;
+            if bytes.len() < at + data.len() {
+                bytes.resize(at + data.len(), 0);
             }
+            bytes[at..at + data.len()].copy_from_slice(data);
+            return;
         }
         let start = touching.last().map_or(offset, |first| (*first).min(offset));
         let merged_end = touching
