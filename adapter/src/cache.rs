@@ -1,17 +1,23 @@
 //! A bounded cache of 4 KiB blocks on the consumer's side of the boundary.
 //!
 //! The provider's file stays authoritative: the adapter writes through, then patches the
-//! cached copy. Every block a read misses enters the cache; eviction is CLOCK (second
-//! chance). Blocks, not 64 KiB pages, so that a small random read that misses costs one
-//! small transfer, while wasm-dbms's whole-page reads still fetch in one call.
+//! cached copy. A block enters the cache when a read misses it a second time while it is
+//! still remembered from the first miss (a bounded set of "ghosts", as in 2Q), so that reads
+//! that never come back, such as random reads over a file larger than the cache, pass by
+//! without evicting anything; eviction is CLOCK (second chance). Blocks, not 64 KiB pages,
+//! so that a small read costs a small transfer, while wasm-dbms's whole-page reads still
+//! fetch in one call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// The block index. Its hasher has no random keys: creating it must not draw from the
 /// process's `RandomState` keys, which would shift the order of every `HashMap` wasm-dbms
 /// makes after it (and with it the bytes of its schema page).
 type Index = HashMap<u64, usize, BuildHasherDefault<BlockHasher>>;
+
+/// Blocks missed once, remembered without their bytes.
+type Ghosts = HashSet<u64, BuildHasherDefault<BlockHasher>>;
 
 /// A multiplicative hash of a block number: cheap, and enough for keys the cache chooses.
 #[derive(Default)]
@@ -50,6 +56,7 @@ pub struct BlockCache {
     slots: Vec<Slot>,
     index: Index,
     hand: usize,
+    ghosts: Ghosts,
 }
 
 impl BlockCache {
@@ -60,6 +67,7 @@ impl BlockCache {
             slots: Vec::new(),
             index: Index::default(),
             hand: 0,
+            ghosts: Ghosts::default(),
         }
     }
 
@@ -68,6 +76,20 @@ impl BlockCache {
         self.slots.clear();
         self.index.clear();
         self.hand = 0;
+        self.ghosts.clear();
+    }
+
+    /// Whether a read that missed `block` should keep it: true when it was missed before and
+    /// is still remembered; otherwise it is remembered now.
+    pub fn admit(&mut self, block: u64) -> bool {
+        if self.ghosts.remove(&block) {
+            return true;
+        }
+        if self.ghosts.len() >= self.capacity {
+            self.ghosts.clear();
+        }
+        self.ghosts.insert(block);
+        false
     }
 
     /// Whether the cache keeps anything.
@@ -182,6 +204,17 @@ mod tests {
         cache.forget(BLOCK, 1);
         assert!(!cache.contains(1));
         assert!(cache.contains(0));
+    }
+
+    #[test]
+    fn a_block_is_admitted_when_missed_again_while_remembered() {
+        let mut cache = BlockCache::new(2);
+        assert!(!cache.admit(5));
+        assert!(cache.admit(5));
+        assert!(!cache.admit(5), "admission uses the memory up");
+        assert!(!cache.admit(6));
+        assert!(!cache.admit(7), "full: the ghosts start over");
+        assert!(!cache.admit(5));
     }
 
     #[test]

@@ -236,7 +236,8 @@ impl MemoryProvider for ComponentMemoryProvider {
     }
 
     /// Serves a read whose blocks are all cached from the cache; otherwise fetches the
-    /// read's whole block-aligned span in one call and keeps its blocks.
+    /// read's whole block-aligned span in one call and keeps its blocks when the cache admits
+    /// them, or fetches just the read.
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
         self.check(offset, buf.len())?;
         if buf.is_empty() {
@@ -257,6 +258,15 @@ impl MemoryProvider for ComponentMemoryProvider {
                 done += n;
             }
             return Ok(());
+        }
+        let mut admit = false;
+        for block in blocks.clone() {
+            if !self.cache.contains(block) {
+                admit |= self.cache.admit(block);
+            }
+        }
+        if !admit {
+            return self.fetch(offset, buf);
         }
         let span = blocks.start * BLOCK..blocks.end * BLOCK;
         let words = self
