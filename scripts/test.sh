@@ -30,4 +30,4 @@ echo "== node host"
 (cd node-host && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== host tests (the crash loop kills the writer 1,000 times)"
-CRASH_KILLS=${CRASH_KILLS:-1000} cargo test --release -p host-test
+CRASH_KILLS=${CRASH_KILLS:-1000} cargo test --release -p host-test -- --nocapture
