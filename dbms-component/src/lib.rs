@@ -95,6 +95,9 @@ impl Db {
         let storage =
             Shared::new(storage::open(path).map_err(|error| DbError::Storage(error.to_string()))?);
         let context = DbmsContext::new(storage.clone());
+        if let Some(failure) = storage.take_read_failure() {
+            return Err(DbError::Storage(failure));
+        }
         storage.in_group(options.durable, DbError::Storage, || {
             Library::register_tables(&context).map_err(db_error)
         })?;

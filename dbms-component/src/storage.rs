@@ -17,8 +17,7 @@ pub use wasi_dbms_memory::WasiMemoryProvider as Storage;
 pub use heap_image::HeapImage as Storage;
 
 /// Opens the storage at `path` with wasm-dbms's reserved pages in place, so that the engine's
-/// own start-up (which panics when it cannot grow) has nothing left to grow, and its schema
-/// page known to be readable.
+/// own start-up (which panics when it cannot grow) has nothing left to grow.
 pub fn open(path: &str) -> MemoryResult<Storage> {
     #[cfg(not(any(feature = "seed", feature = "heap")))]
     let mut storage = Storage::open(path)?;
@@ -27,11 +26,6 @@ pub fn open(path: &str) -> MemoryResult<Storage> {
     if storage.pages() < RESERVED_PAGES {
         storage.grow(RESERVED_PAGES - storage.pages())?;
     }
-    // wasm-dbms takes a schema page it cannot read for an empty database (and would then
-    // register the tables afresh over the data): read it here first, so that a failing read
-    // is an error, and the engine's own read finds it in the adapter's cache.
-    let mut schema_page = vec![0; Storage::PAGE_SIZE as usize];
-    storage.read(0, &mut schema_page)?;
     Ok(storage)
 }
 
@@ -84,14 +78,27 @@ impl Groups for Storage {
 }
 
 /// The storage shared by the engine, which reads and writes it, and the component, which
-/// opens and commits groups around the engine's work.
+/// opens and commits groups around the engine's work and asks whether a read failed.
 #[derive(Clone)]
-pub struct Shared(Rc<RefCell<Storage>>);
+pub struct Shared {
+    storage: Rc<RefCell<Storage>>,
+    read_failure: Rc<RefCell<Option<String>>>,
+}
 
 impl Shared {
     /// Shares `storage`.
     pub fn new(storage: Storage) -> Self {
-        Self(Rc::new(RefCell::new(storage)))
+        Self {
+            storage: Rc::new(RefCell::new(storage)),
+            read_failure: Rc::default(),
+        }
+    }
+
+    /// The first read that failed since the last call, if any. wasm-dbms takes a schema page
+    /// it cannot read for an empty database (and would register the tables afresh over the
+    /// data), so the component checks this after the engine starts.
+    pub fn take_read_failure(&self) -> Option<String> {
+        self.read_failure.borrow_mut().take()
     }
 
     /// Runs `work` inside one group, committed whether `work` succeeds or not (wasm-dbms
@@ -104,10 +111,10 @@ impl Shared {
     ) -> Result<T, E> {
         let storage_error =
             |error: wasm_dbms_api::memory::MemoryError| storage_error(error.to_string());
-        Groups::begin_group(&mut *self.0.borrow_mut()).map_err(storage_error)?;
+        Groups::begin_group(&mut *self.storage.borrow_mut()).map_err(storage_error)?;
         let result = work();
         let committed =
-            Groups::commit_group(&mut *self.0.borrow_mut(), durable).map_err(storage_error);
+            Groups::commit_group(&mut *self.storage.borrow_mut(), durable).map_err(storage_error);
         let value = result?;
         committed?;
         Ok(value)
@@ -118,23 +125,29 @@ impl MemoryProvider for Shared {
     const PAGE_SIZE: u64 = Storage::PAGE_SIZE;
 
     fn size(&self) -> u64 {
-        self.0.borrow().size()
+        self.storage.borrow().size()
     }
 
     fn pages(&self) -> u64 {
-        self.0.borrow().pages()
+        self.storage.borrow().pages()
     }
 
     fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
-        self.0.borrow_mut().grow(new_pages)
+        self.storage.borrow_mut().grow(new_pages)
     }
 
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
-        self.0.borrow_mut().read(offset, buf)
+        let read = self.storage.borrow_mut().read(offset, buf);
+        if let Err(error) = &read {
+            self.read_failure
+                .borrow_mut()
+                .get_or_insert_with(|| error.to_string());
+        }
+        read
     }
 
     fn write(&mut self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
-        self.0.borrow_mut().write(offset, buf)
+        self.storage.borrow_mut().write(offset, buf)
     }
 }
 

@@ -72,6 +72,24 @@ fn linked<'a>(store: &'a StoreContextMut<'_, HostState>) -> Result<&'a LinkedPro
         .context("no provider is linked in this store")
 }
 
+/// Defines `name` in `instance` as a method that forwards its arguments to the provider's
+/// `call` on the resource behind the handle (`as` passes an argument by another form).
+macro_rules! forward {
+    ($instance:ident, $name:literal, $call:ident($($arg:ident: $ty:ty $(as $pass:expr)?),*)) => {
+        $instance.func_wrap(
+            $name,
+            |mut store: StoreContextMut<'_, HostState>,
+             (handle, $($arg,)*): (Resource<ForwardedMemory>, $($ty,)*)| {
+                let (provider, memory) = target(&store, &handle)?;
+                let api = provider.wasm_dbms_memory_memory_provider().memory();
+                Ok((api.$call(&mut store, memory, $(forward!(@pass $arg $(as $pass)?)),*)?,))
+            },
+        )?
+    };
+    (@pass $arg:ident) => { $arg };
+    (@pass $arg:ident as $pass:expr) => { $pass };
+}
+
 /// Defines the `memory-provider` import in `linker`, forwarding every call to the store's
 /// [`LinkedProvider`].
 pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
@@ -111,99 +129,16 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
             Ok((result,))
         },
     )?;
-    instance.func_wrap(
-        "[method]memory.page-size",
-        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_page_size(&mut store, memory)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.size",
-        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_size(&mut store, memory)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.pages",
-        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_pages(&mut store, memory)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.grow",
-        |mut store: StoreContextMut<'_, HostState>,
-         (handle, new_pages): (Resource<ForwardedMemory>, u64)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_grow(&mut store, memory, new_pages)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.read",
-        |mut store: StoreContextMut<'_, HostState>,
-         (handle, offset, len): (Resource<ForwardedMemory>, u64, u64)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_read(&mut store, memory, offset, len)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.write",
-        |mut store: StoreContextMut<'_, HostState>,
-         (handle, offset, data): (Resource<ForwardedMemory>, u64, Vec<u8>)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_write(&mut store, memory, offset, &data)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.read-words",
-        |mut store: StoreContextMut<'_, HostState>,
-         (handle, offset, count): (Resource<ForwardedMemory>, u64, u64)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_read_words(&mut store, memory, offset, count)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.write-words",
-        |mut store: StoreContextMut<'_, HostState>,
-         (handle, offset, data): (Resource<ForwardedMemory>, u64, Vec<u64>)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_write_words(&mut store, memory, offset, &data)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.sync",
-        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_sync(&mut store, memory)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.begin-group",
-        |mut store: StoreContextMut<'_, HostState>, (handle,): (Resource<ForwardedMemory>,)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_begin_group(&mut store, memory)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "[method]memory.commit-group",
-        |mut store: StoreContextMut<'_, HostState>,
-         (handle, durable): (Resource<ForwardedMemory>, bool)| {
-            let (provider, memory) = target(&store, &handle)?;
-            let api = provider.wasm_dbms_memory_memory_provider().memory();
-            Ok((api.call_commit_group(&mut store, memory, durable)?,))
-        },
-    )?;
+    forward!(instance, "[method]memory.page-size", call_page_size());
+    forward!(instance, "[method]memory.size", call_size());
+    forward!(instance, "[method]memory.pages", call_pages());
+    forward!(instance, "[method]memory.grow", call_grow(new_pages: u64));
+    forward!(instance, "[method]memory.read", call_read(offset: u64, len: u64));
+    forward!(instance, "[method]memory.write", call_write(offset: u64, data: Vec<u8> as &data));
+    forward!(instance, "[method]memory.read-words", call_read_words(offset: u64, count: u64));
+    forward!(instance, "[method]memory.write-words", call_write_words(offset: u64, data: Vec<u64> as &data));
+    forward!(instance, "[method]memory.sync", call_sync());
+    forward!(instance, "[method]memory.begin-group", call_begin_group());
+    forward!(instance, "[method]memory.commit-group", call_commit_group(durable: bool));
     Ok(())
 }

@@ -7,9 +7,9 @@
 mod common;
 
 use common::Sandbox;
-use common::library::{Library, get};
+use common::library::Library;
 use host_test::crash_workload::book;
-use host_test::dbms::{DbmsSession, Order, Query, Storage, all, text, uint};
+use host_test::dbms::{DbmsSession, Storage, text, uint};
 use host_test::{Runtime, WasiConfig};
 
 const BASE: u64 = 20;
@@ -21,21 +21,9 @@ fn books(sandbox: &Sandbox) -> u64 {
         !sandbox.file("fault.db-journal").exists(),
         "the open left the journal"
     );
-    let query = Query {
-        order_by: vec![Order {
-            column: "id".into(),
-            descending: false,
-        }],
-        ..all()
-    };
-    let rows = library.select("books", &query);
-    for (row, id) in rows.iter().zip(0..) {
-        for cell in book(id) {
-            assert_eq!(get(row, &cell.column), &cell.value, "book {id}");
-        }
-    }
+    let books = library.checked_books("after a fault");
     library.close();
-    rows.len() as u64
+    books
 }
 
 /// Opens, inserts one book, commits a transaction of two; returns how many books were

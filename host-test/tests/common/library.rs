@@ -1,7 +1,7 @@
 //! Rows and queries of the wasm-dbms component's schema: authors and books.
 
 use host_test::Runtime;
-use host_test::dbms::{Comparison, Db, DbError, DbmsSession, Query, Row, Storage, Value};
+use host_test::dbms::{Comparison, Db, DbError, DbmsSession, Order, Query, Row, Storage, Value};
 use host_test::dbms::{all, condition, int, text, uint};
 
 use super::Sandbox;
@@ -75,6 +75,25 @@ impl Library {
     /// The number of rows in `table`.
     pub fn count(&mut self, table: &str) -> usize {
         self.select(table, &all()).len()
+    }
+
+    /// The books, checked to be exactly those the crash and fault workloads write with ids
+    /// `0..n` (a prefix, nothing torn); returns `n`.
+    pub fn checked_books(&mut self, context: &str) -> u64 {
+        let query = Query {
+            order_by: vec![Order {
+                column: "id".into(),
+                descending: false,
+            }],
+            ..all()
+        };
+        let rows = self.select("books", &query);
+        for (row, id) in rows.iter().zip(0..) {
+            for cell in host_test::crash_workload::book(id) {
+                assert_eq!(get(row, &cell.column), &cell.value, "{context}: book {id}");
+            }
+        }
+        rows.len() as u64
     }
 
     /// Closes the database (and its storage).
