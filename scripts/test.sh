@@ -23,11 +23,16 @@ for storage in seed heap; do
 done
 cargo clippy --quiet --release -p host-test --all-targets -- -D warnings
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo "== unit tests"
-cargo test --quiet --release -p wasm-dbms-memory-provider -p wasm-dbms-component-memory
+cargo test --quiet --release -p wasm-dbms-memory-provider -p wasm-dbms-component-memory --lib 2>&1 | tee -a "$log"
 
 echo "== node host"
 (cd node-host && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== host tests (the crash loop kills the writer 1,000 times)"
-CRASH_KILLS=${CRASH_KILLS:-1000} cargo test --release -p host-test -- --nocapture
+CRASH_KILLS=${CRASH_KILLS:-1000} cargo test --release -p host-test --tests -- --nocapture 2>&1 | tee -a "$log"
+
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "total: %d passed, %d failed\n", passed, failed }' "$log"

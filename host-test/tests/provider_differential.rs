@@ -11,8 +11,14 @@ use host_test::provider::{Memory, ProviderSession};
 
 /// Operations per sequence.
 const STEPS: usize = 2500;
-/// Sequences, each from its own seed.
-const SEEDS: u64 = 8;
+/// Sequences, each from its own seed; `DIFF_SEEDS` runs more (a longer fuzzing run).
+fn seeds() -> u64 {
+    std::env::var("DIFF_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+}
+
 /// Growth stops here so that the files stay small.
 const MAX_PAGES: u64 = 40;
 
@@ -149,7 +155,7 @@ fn run_sequence(seed: u64) {
 
 #[test]
 fn random_operation_sequences_match_the_model() {
-    for seed in 1..=SEEDS {
+    for seed in 1..=seeds() {
         run_sequence(seed.wrapping_mul(0x5851_F42D_4C95_7F2D));
     }
 }
