@@ -30,7 +30,7 @@ mod bindings {
     });
 }
 
-/// The component's export: the `database` interface.
+/// The component's exports: the `database` and `raw-storage` interfaces.
 struct Component;
 
 impl Guest for Component {
