@@ -116,6 +116,15 @@ impl PageFile {
             journal
                 .sync_data()
                 .map_err(|code| io(&name, "sync", code))?;
+            // The journal's directory entry too: a journal whose name a power loss forgets
+            // cannot complete the group. Like SQLite, take a host that cannot sync a directory
+            // (jco's preview2-shim answers `invalid` for a preopen) as one that need not.
+            point(&name)?;
+            match self.directory.sync() {
+                Ok(())
+                | Err(ErrorCode::Invalid | ErrorCode::Unsupported | ErrorCode::BadDescriptor) => {}
+                Err(code) => return Err(io(&name, "sync the directory of", code)),
+            }
         }
         Ok(())
     }
