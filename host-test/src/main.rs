@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! host-test demo [--data DIR] [--linked]
-//! host-test bench [--quick] [--dir DIR]
+//! host-test bench [--quick] [--dir DIR] [--only CONTESTANT]
 //! ```
 
 mod demo;
@@ -14,7 +14,7 @@ use host_test::bench::{self, Contestant, Scale};
 use host_test::dbms::Storage;
 
 const USAGE: &str = "usage: host-test demo [--data DIR] [--linked]
-       host-test bench [--quick] [--dir DIR]
+       host-test bench [--quick] [--dir DIR] [--only CONTESTANT]
 
   demo      build a small library database in DIR/library.db through wasm-dbms and the
             provider component, then reopen it in a fresh instance
@@ -22,7 +22,8 @@ const USAGE: &str = "usage: host-test demo [--data DIR] [--linked]
   --linked  link the two components in the host instead of loading the wac composition
   bench     run every workload on every contestant and print the table of BENCHMARKS.md
   --quick   a small run of seconds
-  --dir     where the benchmark's scratch files go (default: the temporary directory)";
+  --dir     where the benchmark's scratch files go (default: the temporary directory)
+  --only    run one contestant, by its column title (for profiling)";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -32,6 +33,7 @@ fn main() -> Result<()> {
     let mut scale = Scale::full();
     let mut scratch = None;
     let mut limit = None;
+    let mut only = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--data" => data = args.next().context("--data needs a directory")?.into(),
@@ -39,12 +41,13 @@ fn main() -> Result<()> {
             "--quick" => scale = Scale::quick(),
             "--dir" => scratch = Some(args.next().context("--dir needs a directory")?.into()),
             "--limit" => limit = Some(args.next().context("--limit needs bytes")?.parse()?),
+            "--only" => only = Some(args.next().context("--only needs a contestant")?),
             _ => bail!("unknown argument `{arg}`\n\n{USAGE}"),
         }
     }
     match command.as_str() {
         "demo" => demo::run(&data, storage),
-        "bench" => bench(scale, scratch),
+        "bench" => bench(scale, scratch, only),
         // Used by the disk-full test: write under a file-size limit of `--limit` bytes.
         "disk-full" => {
             let dir = scratch.context("disk-full needs --dir")?;
@@ -83,10 +86,17 @@ fn limit_file_size(bytes: u64) -> Result<()> {
     Ok(())
 }
 
-fn bench(scale: Scale, scratch: Option<PathBuf>) -> Result<()> {
+fn bench(scale: Scale, scratch: Option<PathBuf>, only: Option<String>) -> Result<()> {
     let dir = bench::scratch_dir(scratch);
     eprintln!("benchmark in {} ({scale:?})", dir.display());
-    let reports = bench::run(&dir, scale, &Contestant::ALL)?;
+    let contestants: Vec<Contestant> = Contestant::ALL
+        .into_iter()
+        .filter(|c| only.as_ref().is_none_or(|name| c.name() == name))
+        .collect();
+    if contestants.is_empty() {
+        bail!("no contestant is named {only:?}");
+    }
+    let reports = bench::run(&dir, scale, &contestants)?;
     let mismatches = bench::checksum_mismatches(&reports);
     if !mismatches.is_empty() {
         bail!("contestants disagree on what they read: {mismatches:?}");
