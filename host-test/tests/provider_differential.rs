@@ -7,7 +7,7 @@ mod common;
 
 use common::{Model, PAGE, Rng, Sandbox};
 use host_test::Runtime;
-use host_test::provider::{Memory, ProviderSession};
+use host_test::provider::{Memory, MemoryError, ProviderSession};
 
 /// Operations per sequence.
 const STEPS: usize = 2500;
@@ -21,6 +21,14 @@ fn seeds() -> u64 {
 
 /// Growth stops here so that the files stay small.
 const MAX_PAGES: u64 = 40;
+
+/// `bytes` (a multiple of 8 long) as the little-endian words `read-words` returns.
+fn words(bytes: &[u8]) -> Vec<u64> {
+    let chunks = bytes.chunks_exact(8);
+    chunks
+        .map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap()))
+        .collect()
+}
 
 /// An offset near the places where bounds checks break: inside, on page edges, at and past
 /// the end, and at the top of the u64 range.
@@ -85,20 +93,41 @@ fn run_sequence(seed: u64) {
                 counts[0] += 1;
                 let offset = offset(&mut rng, model.size());
                 let len = read_length(&mut rng, model.size());
-                let got = session.read(memory, offset, len).expect("read trapped");
-                assert_eq!(got, model.read(offset, len), "{at}: read({offset}, {len})");
+                if rng.one_in(3) {
+                    // The same bytes as words: `len` counts words here, so it overflows too.
+                    let count = if rng.one_in(8) {
+                        u64::MAX / 8 + 1 + rng.below(3)
+                    } else {
+                        len / 8
+                    };
+                    let got = session
+                        .read_words(memory, offset, count)
+                        .expect("read trapped");
+                    let expected = count
+                        .checked_mul(8)
+                        .ok_or(MemoryError::OutOfBounds)
+                        .and_then(|bytes| model.read(offset, bytes))
+                        .map(|bytes| words(&bytes));
+                    assert_eq!(got, expected, "{at}: read-words({offset}, {count})");
+                } else {
+                    let got = session.read(memory, offset, len).expect("read trapped");
+                    assert_eq!(got, model.read(offset, len), "{at}: read({offset}, {len})");
+                }
             }
             7..=13 => {
                 counts[1] += 1;
                 let offset = offset(&mut rng, model.size());
                 let len = length(&mut rng) as usize;
-                let data = rng.bytes(len);
-                let got = session.write(memory, offset, &data).expect("write trapped");
-                assert_eq!(
-                    got,
-                    model.write(offset, &data),
-                    "{at}: write({offset}, {len} bytes)"
-                );
+                let (got, expected) = if rng.one_in(3) {
+                    let data = rng.bytes(len / 8 * 8);
+                    let got = session.write_words(memory, offset, &words(&data));
+                    (got.expect("write trapped"), model.write(offset, &data))
+                } else {
+                    let data = rng.bytes(len);
+                    let got = session.write(memory, offset, &data);
+                    (got.expect("write trapped"), model.write(offset, &data))
+                };
+                assert_eq!(got, expected, "{at}: write({offset}, about {len} bytes)");
             }
             14..=18 => {
                 counts[2] += 1;
