@@ -32,13 +32,11 @@ impl WasiConfig {
     pub fn dir(host_dir: impl Into<PathBuf>) -> Self {
         Self {
             preopens: vec![(host_dir.into(), ".".into())],
-            insecure_random_seed: None,
-            allow_blocking_current_thread: true,
-            env: Vec::new(),
+            ..Self::none()
         }
     }
 
-    /// No preopened directory at all.
+    /// No preopened directory at all, blocking calls on the current thread.
     pub fn none() -> Self {
         Self {
             preopens: Vec::new(),
