@@ -42,6 +42,7 @@ const imports = {
   "wasi:cli/terminal-stderr": cli.terminalStderr,
   "wasi:cli/terminal-stdin": cli.terminalStdin,
   "wasi:cli/terminal-stdout": cli.terminalStdout,
+  "wasi:clocks/monotonic-clock": clocks.monotonicClock,
   "wasi:clocks/wall-clock": clocks.wallClock,
   "wasi:filesystem/preopens": filesystem.preopens,
   "wasi:filesystem/types": filesystem.types,

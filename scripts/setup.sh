@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the build needs and is missing: the wasm32-wasip2 target and, from crates.io,
-# cargo-component, wac and wasm-tools (the last two with only the features used here).
+# Installs what the build needs and is missing: the Rust toolchain that rust-toolchain.toml
+# pins (with the wasm32-wasip2 target, rustfmt and clippy) and, from crates.io, cargo-component,
+# wac and wasm-tools (the last two with only the features used here). Present tools are skipped.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
 
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-    rustup target add wasm32-wasip2
-fi
+# rustup does not install a pinned toolchain on first use everywhere: ask for it first, before
+# any other cargo or rustup call. Without arguments it installs what rust-toolchain.toml names
+# and does nothing when that is present.
+rustup toolchain install --no-self-update >/dev/null
 
 install() {
     local command=$1

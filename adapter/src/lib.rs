@@ -274,7 +274,7 @@ impl MemoryProvider for ComponentMemoryProvider {
             .read_words(span.start, (span.end - span.start) / 8)
             .map_err(into_memory_error)?;
         let fetched = words::as_bytes(&words, (span.end - span.start) as usize)?;
-        for (block, bytes) in blocks.zip(fetched.chunks_exact(BLOCK as usize)) {
+        for (block, bytes) in blocks.zip(fetched.as_chunks::<{ BLOCK as usize }>().0) {
             self.cache.insert(block, bytes);
         }
         let from = (offset - span.start) as usize;

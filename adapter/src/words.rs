@@ -23,8 +23,8 @@ pub fn as_bytes(words: &[u64], len: usize) -> MemoryResult<&[u8]> {
 
 /// Whether every byte of `bytes` is zero.
 pub fn all_zero(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    chunks.all(|chunk| chunk == [0; 8]) && chunks.remainder().iter().all(|byte| *byte == 0)
+    let (words, rest) = bytes.as_chunks::<8>();
+    words.iter().all(|word| *word == [0; 8]) && rest.iter().all(|byte| *byte == 0)
 }
 
 #[cfg(test)]

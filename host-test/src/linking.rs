@@ -133,12 +133,24 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
     forward!(instance, "[method]memory.size", call_size());
     forward!(instance, "[method]memory.pages", call_pages());
     forward!(instance, "[method]memory.grow", call_grow(new_pages: u64));
-    forward!(instance, "[method]memory.read", call_read(offset: u64, len: u64));
+    forward!(
+        instance,
+        "[method]memory.read",
+        call_read(offset: u64, len: u64)
+    );
     forward!(instance, "[method]memory.write", call_write(offset: u64, data: Vec<u8> as &data));
-    forward!(instance, "[method]memory.read-words", call_read_words(offset: u64, count: u64));
+    forward!(
+        instance,
+        "[method]memory.read-words",
+        call_read_words(offset: u64, count: u64)
+    );
     forward!(instance, "[method]memory.write-words", call_write_words(offset: u64, data: Vec<u64> as &data));
     forward!(instance, "[method]memory.sync", call_sync());
     forward!(instance, "[method]memory.begin-group", call_begin_group());
-    forward!(instance, "[method]memory.commit-group", call_commit_group(durable: bool));
+    forward!(
+        instance,
+        "[method]memory.commit-group",
+        call_commit_group(durable: bool)
+    );
     Ok(())
 }

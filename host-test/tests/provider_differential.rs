@@ -24,9 +24,10 @@ const MAX_PAGES: u64 = 40;
 
 /// `bytes` (a multiple of 8 long) as the little-endian words `read-words` returns.
 fn words(bytes: &[u8]) -> Vec<u64> {
-    let chunks = bytes.chunks_exact(8);
+    let (chunks, _) = bytes.as_chunks::<8>();
     chunks
-        .map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap()))
+        .iter()
+        .map(|chunk| u64::from_le_bytes(*chunk))
         .collect()
 }
 
