@@ -24,8 +24,4 @@ cp "$wasm/dbms_component.wasm" "$out/dbms-heap.wasm"
 
 wac plug "$out/dbms.wasm" --plug "$out/provider.wasm" -o "$out/composed.wasm"
 
-# The fault tests' build: the provider with injectable faults, composed the same way.
-cargo build --quiet --release --target wasm32-wasip2 -p wasm-dbms-memory-provider --features faults
-cp "$wasm/wasm_dbms_memory_provider.wasm" "$out/provider-faults.wasm"
-wac plug "$out/dbms.wasm" --plug "$out/provider-faults.wasm" -o "$out/composed-faults.wasm"
 echo "components in $out/: $(cd "$out" && ls *.wasm | tr '\n' ' ')"

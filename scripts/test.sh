@@ -17,7 +17,6 @@ scripts/build-components.sh
 echo "== lints"
 guests=(-p wasm-dbms-memory-provider -p wasm-dbms-component-memory -p dbms-component -p library-schema)
 cargo clippy --quiet --release --target wasm32-wasip2 "${guests[@]}" -- -D warnings
-cargo clippy --quiet --release --target wasm32-wasip2 -p wasm-dbms-memory-provider --features faults -- -D warnings
 for storage in seed heap; do
     cargo clippy --quiet --release --target wasm32-wasip2 -p dbms-component --features "$storage" -- -D warnings
 done

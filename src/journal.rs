@@ -1,70 +1,356 @@
-//! The redo journal of a committing group: the memory's size after the group and every
-//! write it made, in order, sealed by a checksum so that a torn journal is recognised.
+//! The journal's format: how records are written and read back, in pieces of bounded size.
+//! What is written when, and why that order is safe, lives in `protocol.rs`.
 //!
 //! ```text
-//! "WDBMJRN1" | size: u64 | count: u64 | count × (offset: u64, len: u64, bytes) | fnv1a64: u64
+//! header (64 bytes, at 0):
+//!   "WDBMJRN2" | generation: u64 | 40 zero bytes | xxh3(bytes 0..56)
+//! record (one committed group, appended after the header or the previous record):
+//!   generation: u64 | sequence: u64 | size: u64 | count: u64 | body: u64
+//!   | xxh3(the five fields, seed: chain)
+//!   | count × (offset: u64, len: u64, len bytes)        -- `body` bytes in all
+//!   | xxh3(everything from `generation` to the last byte, seed: chain)
 //! ```
-//! Integers are little-endian.
+//! Integers are little-endian. `size` is the memory's size in bytes after the group;
+//! `sequence` counts records from 0 within a generation; `chain` is the header's hash for
+//! the first record and the previous record's last hash after that. A record counts only
+//! when its generation is the header's, its sequence is the next one, both hashes match and
+//! every range lies within its size: a torn record, a record of an earlier generation left
+//! behind a newer header, or bytes that are no record at all are where the journal ends.
 
-const MAGIC: &[u8; 8] = b"WDBMJRN1";
-const HEADER: usize = 24;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
 
-/// A decoded journal.
-pub struct Journal<'a> {
-    /// The memory's size in bytes after the group.
-    pub size: u64,
-    /// `(offset, bytes)` of every write of the group, in order.
-    pub writes: Vec<(u64, &'a [u8])>,
+use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
+use crate::bounds::{MAX_SIZE, PAGE_SIZE};
+use crate::error::io_detail;
+use crate::file::{File, PIECE};
+
+/// The first bytes of every journal of this format.
+pub const MAGIC: &[u8; 8] = b"WDBMJRN2";
+
+/// The first bytes of a journal written by provider 0.1.
+pub const LEGACY_MAGIC: &[u8; 8] = b"WDBMJRN1";
+
+/// The header's length: records start here.
+pub const HEADER_LEN: u64 = 64;
+
+/// The fixed part of a record before its ranges.
+const HEAD_LEN: usize = 48;
+
+/// The bytes a record adds beyond its ranges' bytes.
+const RANGE_HEAD_LEN: u64 = 16;
+
+/// The most a commit buffers before writing: records are written in pieces of this size.
+const WRITE_BUFFER: usize = 256 << 10;
+
+/// What the file at the journal's name is, from its first bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A journal of this format, with the header's generation and hash.
+    Current { generation: u64, chain: u64 },
+    /// A journal whose header was never made durable (empty, or zeros no longer than a
+    /// header: the header is synced before any record is written), or whose header no
+    /// longer matches its hash: no record of it can be read.
+    Unfinished { generation: u64 },
+    /// A journal of provider 0.1.
+    Legacy,
+    /// Anything else: not a journal of this provider.
+    Foreign,
 }
 
-/// The journal of a group that leaves the memory `size` bytes long after `writes`.
-pub fn encode<'a>(size: u64, writes: impl ExactSizeIterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER + 8);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&size.to_le_bytes());
-    out.extend_from_slice(&(writes.len() as u64).to_le_bytes());
-    for (offset, data) in writes {
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
-        out.extend_from_slice(data);
+/// Reads what a file of `len` bytes whose first bytes (up to [`HEADER_LEN`]) are `prefix`
+/// is.
+pub fn classify(prefix: &[u8], len: u64) -> Kind {
+    if len <= HEADER_LEN && prefix.iter().all(|byte| *byte == 0) {
+        return Kind::Unfinished { generation: 0 };
     }
-    let checksum = fnv1a(&out);
-    out.extend_from_slice(&checksum.to_le_bytes());
-    out
-}
-
-/// The journal in `bytes`, or `None` when it is torn, foreign or inconsistent.
-pub fn decode(bytes: &[u8]) -> Option<Journal<'_>> {
-    let (body, checksum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if body.len() < HEADER || &body[..8] != MAGIC || fnv1a(body) != u64_at(checksum, 0)? {
-        return None;
+    if prefix.starts_with(LEGACY_MAGIC) {
+        return Kind::Legacy;
     }
-    let size = u64_at(body, 8)?;
-    let count = u64_at(body, 16)?;
-    let mut rest = &body[HEADER..];
-    let mut writes = Vec::new();
-    for _ in 0..count {
-        let offset = u64_at(rest, 0)?;
-        let len = usize::try_from(u64_at(rest, 8)?).ok()?;
-        let data = rest.get(16..16usize.checked_add(len)?)?;
-        if offset.checked_add(len as u64)? > size {
-            return None;
+    if !prefix.starts_with(MAGIC) {
+        return Kind::Foreign;
+    }
+    let generation = u64_at(prefix, 8).unwrap_or(0);
+    match prefix.get(..HEADER_LEN as usize) {
+        Some(header) if u64_at(header, 56) == Some(xxh3_64_with_seed(&header[..56], 0)) => {
+            Kind::Current {
+                generation,
+                chain: u64_at(header, 56).unwrap_or(0),
+            }
         }
-        writes.push((offset, data));
-        rest = &rest[16 + len..];
+        _ => Kind::Unfinished { generation },
     }
-    rest.is_empty().then_some(Journal { size, writes })
 }
 
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+/// The header of a journal of `generation`, and its hash (the first record's chain).
+pub fn header(generation: u64) -> ([u8; HEADER_LEN as usize], u64) {
+    let mut header = [0u8; HEADER_LEN as usize];
+    header[..8].copy_from_slice(MAGIC);
+    header[8..16].copy_from_slice(&generation.to_le_bytes());
+    let hash = xxh3_64_with_seed(&header[..56], 0);
+    header[56..].copy_from_slice(&hash.to_le_bytes());
+    (header, hash)
 }
 
-/// FNV-1a, 64 bits.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+/// Where a record stands in its journal.
+#[derive(Clone, Copy, Debug)]
+pub struct Position {
+    /// The header's generation.
+    pub generation: u64,
+    /// The record's sequence number.
+    pub sequence: u64,
+    /// The seed of the record's hashes.
+    pub chain: u64,
+}
+
+/// A record that was written or read: where it ends, the memory size after it, and its
+/// last hash (the next record's chain).
+#[derive(Clone, Copy, Debug)]
+pub struct Record {
+    /// The offset just past the record.
+    pub end: u64,
+    /// The memory's size in bytes after the record's group.
+    pub size: u64,
+    /// The record's last hash.
+    pub hash: u64,
+}
+
+/// Writes the record of a group at `at`: the memory is `size` bytes after it, and `ranges`
+/// (`count` of them) are its changed bytes. The record's last hash is written last, so a
+/// record whose writing stopped anywhere never reads back as complete.
+pub fn append<'a>(
+    journal: &File,
+    at: u64,
+    position: Position,
+    size: u64,
+    count: u64,
+    ranges: impl Iterator<Item = (u64, &'a [u8])> + Clone,
+) -> Result<Record, MemoryError> {
+    let body: u64 = ranges
+        .clone()
+        .map(|(_, data)| RANGE_HEAD_LEN + data.len() as u64)
+        .sum();
+    let total = HEAD_LEN as u64 + body + 8;
+    let mut head = [0u8; HEAD_LEN];
+    for (index, field) in [position.generation, position.sequence, size, count, body]
+        .into_iter()
+        .enumerate()
+    {
+        head[index * 8..index * 8 + 8].copy_from_slice(&field.to_le_bytes());
+    }
+    let head_hash = xxh3_64_with_seed(&head[..40], position.chain);
+    head[40..].copy_from_slice(&head_hash.to_le_bytes());
+
+    let mut writer = Writer::new(journal, at, total, position.chain)?;
+    writer.put(&head)?;
+    for (offset, data) in ranges {
+        writer.put(&offset.to_le_bytes())?;
+        writer.put(&(data.len() as u64).to_le_bytes())?;
+        writer.put(data)?;
+    }
+    let hash = writer.finish()?;
+    Ok(Record {
+        end: at + total,
+        size,
+        hash,
     })
+}
+
+/// A record being written: bytes gather in a bounded buffer and go out in pieces, hashed
+/// on the way.
+struct Writer<'a> {
+    journal: &'a File,
+    at: u64,
+    buffer: Vec<u8>,
+    hasher: Xxh3,
+}
+
+impl<'a> Writer<'a> {
+    fn new(journal: &'a File, at: u64, total: u64, chain: u64) -> Result<Self, MemoryError> {
+        let capacity = total.min(WRITE_BUFFER as u64) as usize;
+        let mut buffer = Vec::new();
+        buffer.try_reserve_exact(capacity).map_err(|_| {
+            io_detail(journal.path(), "cannot allocate the journal's write buffer")
+        })?;
+        Ok(Self {
+            journal,
+            at,
+            buffer,
+            hasher: Xxh3::with_seed(chain),
+        })
+    }
+
+    fn put(&mut self, mut bytes: &[u8]) -> Result<(), MemoryError> {
+        self.hasher.update(bytes);
+        while !bytes.is_empty() {
+            let room = self.buffer.capacity() - self.buffer.len();
+            let n = room.min(bytes.len());
+            self.buffer.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.buffer.len() == self.buffer.capacity() {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), MemoryError> {
+        self.journal.write_all_at(self.at, &self.buffer)?;
+        self.at += self.buffer.len() as u64;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Writes the last hash and whatever is still buffered; returns the hash.
+    fn finish(mut self) -> Result<u64, MemoryError> {
+        // The hash is not part of what it hashes.
+        let hash = self.hasher.digest();
+        if self.buffer.capacity() - self.buffer.len() < 8 {
+            self.flush()?;
+        }
+        self.buffer.extend_from_slice(&hash.to_le_bytes());
+        self.flush()?;
+        Ok(hash)
+    }
+}
+
+/// A sequential reader of a journal, through a buffer of at most [`PIECE`] bytes.
+pub struct Cursor<'a> {
+    journal: &'a File,
+    buffer: Vec<u8>,
+    buffer_at: u64,
+    used: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor at `at`.
+    pub fn new(journal: &'a File, at: u64) -> Self {
+        Self {
+            journal,
+            buffer: Vec::new(),
+            buffer_at: at,
+            used: 0,
+        }
+    }
+
+    /// The offset of the next byte.
+    pub fn position(&self) -> u64 {
+        self.buffer_at + self.used as u64
+    }
+
+    /// The next `n` bytes (`n` at most [`PIECE`]), or `None` when the file ends first.
+    pub fn take(&mut self, n: usize) -> Result<Option<&[u8]>, MemoryError> {
+        if self.buffer.len() - self.used < n {
+            let at = self.position();
+            self.buffer = self.journal.read_piece(at, PIECE)?;
+            self.buffer_at = at;
+            self.used = 0;
+            if self.buffer.len() < n {
+                return Ok(None);
+            }
+        }
+        let bytes = &self.buffer[self.used..self.used + n];
+        self.used += n;
+        Ok(Some(bytes))
+    }
+
+    /// Passes the next `len` bytes to `each`, a piece at a time; `false` when the file ends
+    /// first.
+    pub fn stream(
+        &mut self,
+        mut len: u64,
+        mut each: impl FnMut(&[u8]) -> Result<(), MemoryError>,
+    ) -> Result<bool, MemoryError> {
+        while len > 0 {
+            let n = len.min(PIECE as u64) as usize;
+            match self.take(n)? {
+                Some(bytes) => each(bytes)?,
+                None => return Ok(false),
+            }
+            len -= n as u64;
+        }
+        Ok(true)
+    }
+}
+
+/// Reads the record at the cursor, expected at `position`, after a record that left the
+/// memory `previous_size` bytes long. Returns it when it is complete and valid, passing
+/// each range's bytes to `apply(offset, bytes)` as they are read (a piece at a time, so
+/// an invalid record may have passed some: apply only records already validated).
+pub fn read_record(
+    cursor: &mut Cursor<'_>,
+    position: Position,
+    previous_size: u64,
+    mut apply: impl FnMut(u64, &[u8]) -> Result<(), MemoryError>,
+) -> Result<Option<Record>, MemoryError> {
+    let Some(head) = cursor.take(HEAD_LEN)? else {
+        return Ok(None);
+    };
+    let field = |index: usize| u64_at(head, index * 8).unwrap_or(0);
+    let (generation, sequence, size, count, body) =
+        (field(0), field(1), field(2), field(3), field(4));
+    let head_valid = generation == position.generation
+        && sequence == position.sequence
+        && field(5) == xxh3_64_with_seed(&head[..40], position.chain)
+        && size % PAGE_SIZE == 0
+        && size <= MAX_SIZE
+        && size >= previous_size
+        && count <= body / RANGE_HEAD_LEN;
+    if !head_valid {
+        return Ok(None);
+    }
+    let mut hasher = Xxh3::with_seed(position.chain);
+    hasher.update(head);
+    let mut left = body;
+    for _ in 0..count {
+        let Some(range_head) = cursor.take(RANGE_HEAD_LEN as usize)? else {
+            return Ok(None);
+        };
+        let (offset, len) = (
+            u64_at(range_head, 0).unwrap_or(0),
+            u64_at(range_head, 8).unwrap_or(0),
+        );
+        hasher.update(range_head);
+        let fits = offset.checked_add(len).is_some_and(|end| end <= size)
+            && len
+                .checked_add(RANGE_HEAD_LEN)
+                .is_some_and(|used| used <= left);
+        if !fits {
+            return Ok(None);
+        }
+        left -= RANGE_HEAD_LEN + len;
+        let mut at = offset;
+        let complete = cursor.stream(len, |bytes| {
+            hasher.update(bytes);
+            apply(at, bytes)?;
+            at += bytes.len() as u64;
+            Ok(())
+        })?;
+        if !complete {
+            return Ok(None);
+        }
+    }
+    if left != 0 {
+        return Ok(None);
+    }
+    let Some(last) = cursor.take(8)? else {
+        return Ok(None);
+    };
+    let hash = hasher.digest();
+    if u64_at(last, 0) != Some(hash) {
+        return Ok(None);
+    }
+    Ok(Some(Record {
+        end: cursor.position(),
+        size,
+        hash,
+    }))
+}
+
+/// The little-endian u64 at `at`, if `bytes` holds one there.
+pub fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        bytes.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -72,29 +358,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_journal_round_trips() {
-        let writes: [(u64, &[u8]); 2] = [(10, &[1, 2, 3]), (65536, &[9; 100])];
-        let bytes = encode(2 * 65536, writes.into_iter());
-        let journal = decode(&bytes).unwrap();
-        assert_eq!(journal.size, 2 * 65536);
+    fn headers_are_told_apart() {
+        let (header, hash) = header(7);
+        let full = HEADER_LEN + 100;
         assert_eq!(
-            journal.writes,
-            [(10, &[1u8, 2, 3][..]), (65536, &[9u8; 100][..])]
+            classify(&header, full),
+            Kind::Current {
+                generation: 7,
+                chain: hash
+            }
         );
-    }
-
-    #[test]
-    fn every_torn_or_damaged_journal_is_refused() {
-        let bytes = encode(65536, [(0, &[7u8; 40][..])].into_iter());
-        for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
-        }
-        let mut flipped = bytes.clone();
-        flipped[30] ^= 1;
-        assert!(decode(&flipped).is_none());
-        assert!(
-            decode(&encode(65536, [(65530, &[1u8; 10][..])].into_iter())).is_none(),
-            "a write past the size"
-        );
+        assert_eq!(classify(&[], 0), Kind::Unfinished { generation: 0 });
+        assert_eq!(classify(&[0; 64], 64), Kind::Unfinished { generation: 0 });
+        assert_eq!(classify(&[0; 64], full), Kind::Foreign, "zeros with more behind");
+        let mut damaged = header;
+        damaged[30] = 1;
+        assert_eq!(classify(&damaged, full), Kind::Unfinished { generation: 7 });
+        assert_eq!(classify(b"WDBMJRN1 and the rest", 21), Kind::Legacy);
+        assert_eq!(classify(b"my own notes", 12), Kind::Foreign);
+        assert_eq!(classify(b"WDBM", 4), Kind::Foreign);
     }
 }

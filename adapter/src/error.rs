@@ -5,7 +5,8 @@ use wasm_dbms_api::memory::MemoryError;
 use crate::bindings::wasm_dbms::memory::memory_provider::MemoryError as ProviderError;
 
 /// Converts a provider error: `out-of-bounds` stays [`MemoryError::OutOfBounds`], every
-/// other variant becomes a [`MemoryError::ProviderError`] whose text keeps the detail.
+/// other variant becomes a [`MemoryError::ProviderError`] whose text names the variant and
+/// keeps its detail.
 pub fn into_memory_error(error: ProviderError) -> MemoryError {
     let text = match error {
         ProviderError::OutOfBounds => return MemoryError::OutOfBounds,
@@ -13,7 +14,19 @@ pub fn into_memory_error(error: ProviderError) -> MemoryError {
             format!("misaligned file: size {size} is not a multiple of 65536")
         }
         ProviderError::LimitExceeded => "limit exceeded: the memory cannot grow that far".into(),
-        ProviderError::Locked => "locked: another opener holds the file".into(),
+        ProviderError::TransferTooLarge(limit) => {
+            format!("transfer too large: one call moves at most {limit} bytes")
+        }
+        ProviderError::GroupTooLarge(limit) => {
+            format!("group too large: a group holds at most {limit} bytes")
+        }
+        ProviderError::GroupAlreadyOpen => "a group is already open".into(),
+        ProviderError::NoOpenGroup => "no group is open".into(),
+        ProviderError::Locked(message) => format!("locked: {message}"),
+        ProviderError::InvalidPath(message) => format!("invalid path: {message}"),
+        ProviderError::InvalidOptions(message) => format!("invalid options: {message}"),
+        ProviderError::GroupDiscarded(message) => format!("group discarded: {message}"),
+        ProviderError::ReopenRequired(message) => format!("reopen required: {message}"),
         ProviderError::Io(message) => format!("io: {message}"),
     };
     MemoryError::ProviderError(text)
@@ -36,11 +49,16 @@ mod tests {
         let cases = [
             (ProviderError::MisalignedFile(65537), "65537"),
             (ProviderError::LimitExceeded, "limit exceeded"),
-            (ProviderError::Locked, "locked"),
-            (
-                ProviderError::Io("open `x`: access".into()),
-                "open `x`: access",
-            ),
+            (ProviderError::TransferTooLarge(64), "at most 64 bytes"),
+            (ProviderError::GroupTooLarge(99), "at most 99 bytes"),
+            (ProviderError::GroupAlreadyOpen, "already open"),
+            (ProviderError::NoOpenGroup, "no group"),
+            (ProviderError::Locked("`x` held".into()), "locked: `x` held"),
+            (ProviderError::InvalidPath("`x-journal`".into()), "invalid path: `x-journal`"),
+            (ProviderError::InvalidOptions("max".into()), "invalid options: max"),
+            (ProviderError::GroupDiscarded("sync".into()), "group discarded: sync"),
+            (ProviderError::ReopenRequired("write".into()), "reopen required: write"),
+            (ProviderError::Io("open `x`: access".into()), "io: open `x`: access"),
         ];
         for (error, detail) in cases {
             match into_memory_error(error) {

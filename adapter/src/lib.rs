@@ -1,24 +1,59 @@
 //! A wasm-dbms [`MemoryProvider`] whose pages live in an imported memory-provider component.
 //!
 //! Add this crate to a wasm-dbms component built for `wasm32-wasip2` and replace the seed's
-//! `WasiMemoryProvider::new(path)` with [`ComponentMemoryProvider::open`]. The component then
-//! imports `wasm-dbms:memory/memory-provider@0.1.0`, which `wac plug` or a host satisfies
-//! with the provider component.
+//! `WasiMemoryProvider::new(path)` with [`ComponentMemoryProvider::open_atomic`] (or
+//! [`open`](ComponentMemoryProvider::open) for the seed's write-through behaviour). The
+//! component then imports `wasm-dbms:memory/memory-provider@0.2.0`, which `wac plug` or a
+//! host satisfies with the provider component.
+//!
+//! ```ignore
+//! let memory = ComponentMemoryProvider::open_atomic("todo.db")?;
+//! let ctx = DbmsContext::new(memory);
+//! // ... insert, update, delete through wasm-dbms ...
+//! ctx.flush()?; // everything since the last flush, durably, all or nothing
+//! ```
+//!
+//! # Modes
+//! - **Atomic** ([`Mode::Atomic`], [`open_atomic`](ComponentMemoryProvider::open_atomic)):
+//!   every write and growth since the last [`flush`](MemoryProvider::flush) forms one
+//!   crash-atomic group, and `flush` commits it (durably unless the options say otherwise).
+//!   Reads see pending writes at once. A crash loses exactly what was written since the last
+//!   `flush`; a program that never flushes keeps nothing. A pending group holds at most
+//!   [`Options::max_group_bytes`] distinct bytes (64 MiB by default) in the provider's
+//!   memory: the write that would pass that fails, and so does everything after it (see
+//!   below), until the memory is opened again.
+//! - **Write-through** ([`Mode::WriteThrough`], [`open`](ComponentMemoryProvider::open)): as
+//!   the seed provider, every write reaches the file at once and `flush` syncs it. A crash
+//!   may leave part of an operation in the file.
+//!
+//! # What the adapter does so that a wasm-dbms component cannot lose data by forgetting it
+//! - It grows the memory to wasm-dbms's reserved pages when it opens, so that
+//!   `DbmsContext::new`, which panics when it cannot grow, has nothing left to grow.
+//! - After a read fails, every later call fails: wasm-dbms takes a schema page it cannot read
+//!   for an empty database and would register its tables afresh over the data. Drop the
+//!   context and open the memory again.
+//! - In atomic mode, after a write or a `flush` fails, every later call fails too: the
+//!   pending changes are dropped (never committed in part), and the file keeps what the last
+//!   successful `flush` committed. Drop the context and open the memory again.
+//!
+//! The provider rejects a second open of the same file in the same component instance, and
+//! hosts that lock files refuse a second process; see the provider's WIT.
 
 mod cache;
 mod error;
 mod words;
 
 use wasm_dbms_api::memory::{MemoryError, MemoryResult};
-use wasm_dbms_memory::MemoryProvider;
+use wasm_dbms_memory::{MemoryProvider, RESERVED_PAGES};
 
-use crate::bindings::wasm_dbms::memory::memory_provider::Memory;
+use crate::bindings::wasm_dbms::memory::memory_provider::{Memory, OpenOptions};
 use crate::cache::{BLOCK, BlockCache};
 use crate::error::into_memory_error;
 
-/// Bindings of the imported `memory-provider` interface.
+/// Bindings of the imported `memory-provider` interface (the crate's own copy of the WIT
+/// package, in `wit/`).
 pub mod bindings {
-    wit_bindgen::generate!({ path: "../wit", world: "consumer" });
+    wit_bindgen::generate!({ path: "wit", world: "consumer" });
 }
 
 /// Bytes in one page, as the provider must report through `page-size`.
@@ -30,60 +65,143 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 /// Reads and writes at least this long cross the boundary as 64-bit words.
 const WORDS_FROM: usize = 256;
 
+/// How writes reach the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every write and growth since the last `flush` forms one crash-atomic group, and
+    /// `flush` commits it.
+    Atomic,
+    /// Every write reaches the file at once, as with the seed provider; `flush` syncs it.
+    WriteThrough,
+}
+
+/// How a memory is opened.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// How writes reach the file.
+    pub mode: Mode,
+    /// Whether `flush` in atomic mode waits until its group is on stable storage (survives a
+    /// power loss). Without, it survives a crash of the program. Default: `true`.
+    pub durable: bool,
+    /// Bytes of 4 KiB blocks the adapter caches on its side of the boundary (0: none).
+    pub cache_bytes: usize,
+    /// The most distinct bytes a pending group may hold in the provider (default 64 MiB, at
+    /// most 1 GiB).
+    pub max_group_bytes: Option<u64>,
+    /// The most pages the memory may reach (default: no limit but the filesystem's).
+    pub max_pages: Option<u64>,
+    /// The journal size past which the provider checkpoints (default 4 MiB).
+    pub checkpoint_bytes: Option<u64>,
+}
+
+impl Options {
+    /// Atomic mode with durable flushes and the defaults.
+    pub fn atomic() -> Self {
+        Self {
+            mode: Mode::Atomic,
+            ..Self::write_through()
+        }
+    }
+
+    /// Write-through mode with the defaults.
+    pub fn write_through() -> Self {
+        Self {
+            mode: Mode::WriteThrough,
+            durable: true,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            max_group_bytes: None,
+            max_pages: None,
+            checkpoint_bytes: None,
+        }
+    }
+}
+
 /// A [`MemoryProvider`] over one `memory` resource of the imported provider.
 ///
 /// The provider is the only writer of the file behind the resource, and this value the only
 /// holder of the resource, so it keeps the page count, a bounded cache of 4 KiB blocks
-/// (write-through: the file stays authoritative) and the range of pages grown but never
+/// (write-through: the provider stays authoritative) and the range of pages grown but never
 /// written, whose all-zero writes (wasm-dbms zeroes every page it grows) need no crossing.
 pub struct ComponentMemoryProvider {
     memory: Memory,
+    options: Options,
+    /// The most bytes one call moves, as the provider reports it.
+    max_transfer: u64,
     pages: u64,
     cache: BlockCache,
     untouched: std::ops::Range<u64>,
+    /// Why every call now fails, once a read, or in atomic mode a write or flush, failed.
+    failed: Option<String>,
 }
 
 impl std::fmt::Debug for ComponentMemoryProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ComponentMemoryProvider")
+            .field("mode", &self.options.mode)
             .field("pages", &self.pages)
+            .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
 }
 
 impl ComponentMemoryProvider {
+    /// Opens (or creates) the memory at `path` in atomic mode with the default options.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_with`](Self::open_with).
+    pub fn open_atomic(path: &str) -> MemoryResult<Self> {
+        Self::open_with(path, Options::atomic())
+    }
+
+    /// Opens (or creates) the memory at `path` in write-through mode with the default
+    /// options, as the seed's `WasiMemoryProvider::new` does.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_with`](Self::open_with).
+    pub fn open(path: &str) -> MemoryResult<Self> {
+        Self::open_with(path, Options::write_through())
+    }
+
     /// Opens (or creates) the memory at `path`, resolved by the provider against its
-    /// preopens, with a cache of [`DEFAULT_CACHE_BYTES`].
+    /// preopens, with `options`, and grows it to wasm-dbms's reserved pages.
     ///
     /// # Errors
     ///
     /// The provider's error, converted as [`into_memory_error`] describes, or a
     /// [`MemoryError::ProviderError`] when its page size is not 64 KiB.
-    pub fn open(path: &str) -> MemoryResult<Self> {
-        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
-    }
-
-    /// As [`open`](Self::open), with a cache of at most `cache_bytes` (rounded down to
-    /// 4 KiB blocks; 0: no cache, every read crosses the boundary).
-    ///
-    /// # Errors
-    ///
-    /// As [`open`](Self::open).
-    pub fn open_with_cache(path: &str, cache_bytes: usize) -> MemoryResult<Self> {
-        let memory = Memory::open(path).map_err(into_memory_error)?;
+    pub fn open_with(path: &str, options: Options) -> MemoryResult<Self> {
+        let provider_options = OpenOptions {
+            max_pages: options.max_pages,
+            max_group_bytes: options.max_group_bytes,
+            checkpoint_bytes: options.checkpoint_bytes,
+        };
+        let memory = Memory::open_with(path, provider_options).map_err(into_memory_error)?;
         let page_size = memory.page_size();
         if page_size != PAGE_SIZE {
             return Err(MemoryError::ProviderError(format!(
                 "provider page size is {page_size}, expected {PAGE_SIZE}"
             )));
         }
+        if options.mode == Mode::Atomic {
+            memory.begin_group().map_err(into_memory_error)?;
+        }
         let pages = memory.pages();
-        Ok(Self {
+        let max_transfer = memory.max_transfer().max(8);
+        let mut provider = Self {
             memory,
+            options,
+            max_transfer,
             pages,
-            cache: BlockCache::new(cache_bytes / BLOCK as usize),
+            cache: BlockCache::new(options.cache_bytes / BLOCK as usize),
             untouched: pages..pages,
-        })
+            failed: None,
+        };
+        if pages < RESERVED_PAGES {
+            provider.grow(RESERVED_PAGES - pages)?;
+        }
+        Ok(provider)
     }
 
     /// The imported resource, for calls this trait does not cover.
@@ -91,40 +209,33 @@ impl ComponentMemoryProvider {
         &self.memory
     }
 
-    /// Puts everything written so far, and the size, on stable storage.
-    ///
-    /// # Errors
-    ///
-    /// The provider's error.
-    pub fn sync(&self) -> MemoryResult<()> {
-        self.memory.sync().map_err(into_memory_error)
+    /// How writes reach the file.
+    pub fn mode(&self) -> Mode {
+        self.options.mode
     }
 
-    /// Opens a crash-atomic group: the writes and growths until [`commit_group`]
-    /// (Self::commit_group) reach the file all together or not at all.
-    ///
-    /// # Errors
-    ///
-    /// The provider's error, for instance when a group is open already.
-    pub fn begin_group(&mut self) -> MemoryResult<()> {
-        self.memory.begin_group().map_err(into_memory_error)
+    /// Why every call fails, if one made the memory unusable.
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
     }
 
-    /// Commits the open group; `durable` also syncs it to stable storage.
-    ///
-    /// # Errors
-    ///
-    /// The provider's error. The provider then holds the memory as it was before the group
-    /// (or refuses every call until reopened), so the cache is dropped and the page count
-    /// asked for again.
-    pub fn commit_group(&mut self, durable: bool) -> MemoryResult<()> {
-        let committed = self.memory.commit_group(durable).map_err(into_memory_error);
-        if committed.is_err() {
-            self.cache.clear();
-            self.pages = self.memory.pages();
-            self.untouched = self.pages..self.pages;
+    fn usable(&self) -> MemoryResult<()> {
+        match &self.failed {
+            Some(why) => Err(MemoryError::ProviderError(why.clone())),
+            None => Ok(()),
         }
-        committed
+    }
+
+    /// Makes every later call fail with `why`; in atomic mode the pending group is dropped.
+    fn fail(&mut self, why: String) -> MemoryError {
+        if self.options.mode == Mode::Atomic {
+            // Whatever the outcome, nothing pending is committed: the memory is refused.
+            let _ = self.memory.abort_group();
+        }
+        self.cache.clear();
+        let why = format!("{why}; this memory refuses further use: open it again");
+        self.failed = Some(why.clone());
+        MemoryError::ProviderError(why)
     }
 
     fn check(&self, offset: u64, len: usize) -> MemoryResult<()> {
@@ -134,13 +245,18 @@ impl ComponentMemoryProvider {
         }
     }
 
-    /// Reads from the provider, as words when the read is long.
+    /// Reads from the provider, as words when the read is long, in transfers the provider
+    /// accepts.
     fn fetch(&self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
-        let words_len = if buf.len() >= WORDS_FROM {
-            buf.len() / 8 * 8
-        } else {
-            0
-        };
+        let most = self.max_transfer as usize;
+        for (index, piece) in buf.chunks_mut(most).enumerate() {
+            self.fetch_piece(offset + (index * most) as u64, piece)?;
+        }
+        Ok(())
+    }
+
+    fn fetch_piece(&self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
+        let words_len = words_part(buf.len());
         if words_len > 0 {
             let words = self
                 .memory
@@ -165,22 +281,23 @@ impl ComponentMemoryProvider {
         Ok(())
     }
 
-    /// Writes to the provider, as words when the write is long.
+    /// Writes to the provider, as words when the write is long, in transfers the provider
+    /// accepts.
     fn store(&self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
-        let words_len = if buf.len() >= WORDS_FROM {
-            buf.len() / 8 * 8
-        } else {
-            0
-        };
-        if words_len > 0 {
-            self.memory
-                .write_words(offset, &words::from_bytes(&buf[..words_len]))
-                .map_err(into_memory_error)?;
-        }
-        if words_len < buf.len() {
-            self.memory
-                .write(offset + words_len as u64, &buf[words_len..])
-                .map_err(into_memory_error)?;
+        let most = self.max_transfer as usize;
+        for (index, piece) in buf.chunks(most).enumerate() {
+            let at = offset + (index * most) as u64;
+            let words_len = words_part(piece.len());
+            if words_len > 0 {
+                self.memory
+                    .write_words(at, &words::from_bytes(&piece[..words_len]))
+                    .map_err(into_memory_error)?;
+            }
+            if words_len < piece.len() {
+                self.memory
+                    .write(at + words_len as u64, &piece[words_len..])
+                    .map_err(into_memory_error)?;
+            }
         }
         Ok(())
     }
@@ -194,7 +311,8 @@ impl ComponentMemoryProvider {
             && words::all_zero(buf)
     }
 
-    /// Notes that `len` bytes at `offset` were written, shrinking the untouched range.
+    /// Notes that `len` bytes at `offset` may have been written, shrinking the untouched
+    /// range.
     fn touch(&mut self, offset: u64, len: usize) {
         if len == 0 {
             return;
@@ -210,39 +328,11 @@ impl ComponentMemoryProvider {
             self.untouched.end = first;
         }
     }
-}
 
-impl MemoryProvider for ComponentMemoryProvider {
-    const PAGE_SIZE: u64 = PAGE_SIZE;
-
-    fn size(&self) -> u64 {
-        self.pages * PAGE_SIZE
-    }
-
-    fn pages(&self) -> u64 {
-        self.pages
-    }
-
-    /// Grows by `new_pages` and returns the previous size in bytes, as wasm-dbms's own
-    /// providers do (the WIT call itself returns the previous page count).
-    fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
-        let previous = self.memory.grow(new_pages).map_err(into_memory_error)?;
-        self.pages = previous + new_pages;
-        if self.untouched.end != previous || self.untouched.is_empty() {
-            self.untouched = previous..previous;
-        }
-        self.untouched.end = self.pages;
-        Ok(previous * PAGE_SIZE)
-    }
-
-    /// Serves a read whose blocks are all cached from the cache; otherwise fetches the
-    /// read's whole block-aligned span in one call and keeps its blocks when the cache admits
-    /// them, or fetches just the read.
-    fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
-        self.check(offset, buf.len())?;
-        if buf.is_empty() {
-            return Ok(());
-        }
+    /// Serves a read from the cache when every block it covers is cached; otherwise fetches
+    /// the read's whole block-aligned span in one call and keeps its blocks when the cache
+    /// admits them, or fetches just the read.
+    fn read_through_cache(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
         if !self.cache.enabled() {
             return self.fetch(offset, buf);
         }
@@ -265,10 +355,10 @@ impl MemoryProvider for ComponentMemoryProvider {
                 admit |= self.cache.admit(block);
             }
         }
-        if !admit {
+        let span = blocks.start * BLOCK..blocks.end * BLOCK;
+        if !admit || span.end - span.start > self.max_transfer {
             return self.fetch(offset, buf);
         }
-        let span = blocks.start * BLOCK..blocks.end * BLOCK;
         let words = self
             .memory
             .read_words(span.start, (span.end - span.start) / 8)
@@ -281,19 +371,91 @@ impl MemoryProvider for ComponentMemoryProvider {
         buf.copy_from_slice(&fetched[from..from + buf.len()]);
         Ok(())
     }
+}
+
+/// The part of a transfer of `len` bytes that crosses as words: all whole words of a long
+/// transfer, nothing of a short one.
+fn words_part(len: usize) -> usize {
+    if len >= WORDS_FROM { len / 8 * 8 } else { 0 }
+}
+
+impl MemoryProvider for ComponentMemoryProvider {
+    const PAGE_SIZE: u64 = PAGE_SIZE;
+
+    fn size(&self) -> u64 {
+        self.pages * PAGE_SIZE
+    }
+
+    fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// Grows by `new_pages` and returns the previous size in bytes, as wasm-dbms's own
+    /// providers do (the WIT call itself returns the previous page count).
+    fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
+        self.usable()?;
+        let previous = match self.memory.grow(new_pages) {
+            Ok(previous) => previous,
+            Err(error) if self.options.mode == Mode::Atomic => {
+                let error = into_memory_error(error);
+                return Err(self.fail(format!("a growth failed ({error})")));
+            }
+            Err(error) => return Err(into_memory_error(error)),
+        };
+        self.pages = previous + new_pages;
+        if self.untouched.end != previous || self.untouched.is_empty() {
+            self.untouched = previous..previous;
+        }
+        self.untouched.end = self.pages;
+        Ok(previous * PAGE_SIZE)
+    }
+
+    fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
+        self.usable()?;
+        self.check(offset, buf.len())?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.read_through_cache(offset, buf).map_err(|error| {
+            // wasm-dbms may take what it could not read for an empty page and write over it.
+            self.fail(format!("a read failed ({error})"))
+        })
+    }
 
     fn write(&mut self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
+        self.usable()?;
         self.check(offset, buf.len())?;
         if self.writes_nothing(offset, buf) {
             return Ok(());
         }
+        // Touched before the attempt: a failed write may have reached part of the range.
+        self.touch(offset, buf.len());
         if let Err(error) = self.store(offset, buf) {
-            // Part of the range may have reached the file: drop the cached copies.
             self.cache.forget(offset, buf.len());
+            if self.options.mode == Mode::Atomic {
+                return Err(self.fail(format!("a write failed ({error})")));
+            }
             return Err(error);
         }
         self.cache.patch(offset, buf);
-        self.touch(offset, buf.len());
         Ok(())
+    }
+
+    /// In atomic mode, commits everything written since the last flush as one group
+    /// (durably unless the options say otherwise) and opens the next; in write-through mode,
+    /// syncs the file.
+    fn flush(&mut self) -> MemoryResult<()> {
+        self.usable()?;
+        if self.options.mode == Mode::WriteThrough {
+            return self.memory.sync().map_err(into_memory_error);
+        }
+        let committed = self
+            .memory
+            .commit_group(self.options.durable)
+            .and_then(|()| self.memory.begin_group());
+        committed.map_err(|error| {
+            let error = into_memory_error(error);
+            self.fail(format!("a flush failed ({error})"))
+        })
     }
 }

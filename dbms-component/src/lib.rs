@@ -17,7 +17,7 @@ use crate::bindings::exports::wasm_dbms::demo::database::{
     Condition, Db as DbHandle, DbError, Guest, GuestDb, Options, Query, Row,
 };
 use crate::convert::{db_error, filter, query, row_values, wit_row};
-use crate::storage::Shared;
+use crate::storage::Storage;
 use library_schema::Library;
 
 mod bindings {
@@ -25,7 +25,7 @@ mod bindings {
         path: ["../wit", "wit"],
         world: "wasm-dbms:demo/dbms",
         with: {
-            "wasm-dbms:memory/memory-provider@0.1.0": wasm_dbms_component_memory::bindings::wasm_dbms::memory::memory_provider,
+            "wasm-dbms:memory/memory-provider@0.2.0": wasm_dbms_component_memory::bindings::wasm_dbms::memory::memory_provider,
         },
     });
 }
@@ -41,17 +41,15 @@ impl bindings::exports::wasm_dbms::demo::raw_storage::Guest for Component {
     type Storage = raw::RawStorage;
 }
 
-/// An open database, its storage, how it commits, and its open transaction, if any.
+/// An open database and its open transaction, if any.
 pub struct Db {
-    context: DbmsContext<Shared>,
-    storage: Shared,
-    durable: bool,
+    context: DbmsContext<Storage>,
     transaction: StateCell<Option<TransactionId>>,
 }
 
 impl Db {
     /// A session inside the open transaction, or a one-shot session without one.
-    fn session(&self) -> WasmDbmsDatabase<'_, Shared> {
+    fn session(&self) -> WasmDbmsDatabase<'_, Storage> {
         match self.transaction.get() {
             Some(id) => WasmDbmsDatabase::from_transaction(&self.context, Library, id),
             None => WasmDbmsDatabase::oneshot(&self.context, Library),
@@ -60,12 +58,12 @@ impl Db {
 
     /// The schema's static name and columns of `table`.
     fn table(&self, table: &str) -> Result<(&'static str, &'static [ColumnDef]), DbError> {
-        let name = <Library as wasm_dbms::prelude::DatabaseSchema<Shared>>::static_table_name(
+        let name = <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::static_table_name(
             &Library, table,
         )
         .map_err(db_error)?;
         let columns =
-            <Library as wasm_dbms::prelude::DatabaseSchema<Shared>>::table_columns(&Library, table)
+            <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::table_columns(&Library, table)
                 .map_err(db_error)?;
         Ok((name, columns))
     }
@@ -77,36 +75,33 @@ impl Db {
             .take()
             .ok_or_else(|| DbError::Transaction("no transaction is open".into()))?;
         let mut session = WasmDbmsDatabase::from_transaction(&self.context, Library, id);
-        self.in_group(|| {
-            if commit {
-                session.commit().map_err(db_error)
-            } else {
-                session.rollback().map_err(db_error)
-            }
-        })
+        let ended = if commit {
+            session.commit()
+        } else {
+            session.rollback()
+        };
+        self.flushed(ended.map_err(db_error))
     }
 
-    /// Runs `work` as one crash-atomic group of the storage.
-    fn in_group<T>(&self, work: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
-        self.storage.in_group(self.durable, DbError::Storage, work)
+    /// Flushes what `result`'s operation wrote, whether it succeeded or not (wasm-dbms undoes
+    /// a failed operation's writes itself), so that the file holds all of it or none.
+    fn flushed<T>(&self, result: Result<T, DbError>) -> Result<T, DbError> {
+        let flushed = self.context.flush().map_err(db_error);
+        let value = result?;
+        flushed?;
+        Ok(value)
     }
 
     fn open_with_options(path: &str, options: Options) -> Result<DbHandle, DbError> {
-        let storage =
-            Shared::new(storage::open(path).map_err(|error| DbError::Storage(error.to_string()))?);
-        let context = DbmsContext::new(storage.clone());
-        if let Some(failure) = storage.take_read_failure() {
-            return Err(DbError::Storage(failure));
-        }
-        storage.in_group(options.durable, DbError::Storage, || {
-            Library::register_tables(&context).map_err(db_error)
-        })?;
-        Ok(DbHandle::new(Db {
-            context,
-            storage,
-            durable: options.durable,
+        let storage = storage::open(path, options.durable)
+            .map_err(|error| DbError::Storage(error.to_string()))?;
+        let db = Db {
+            context: DbmsContext::new(storage),
             transaction: StateCell::new(None),
-        }))
+        };
+        let registered = Library::register_tables(&db.context).map_err(db_error);
+        db.flushed(registered)?;
+        Ok(DbHandle::new(db))
     }
 }
 
@@ -122,11 +117,11 @@ impl GuestDb for Db {
     fn insert(&self, table: String, row: Row) -> Result<(), DbError> {
         let (name, columns) = self.table(&table)?;
         let values = row_values(columns, row)?;
-        self.in_group(|| {
+        self.flushed(
             Library
                 .insert(&self.session(), name, &values)
-                .map_err(db_error)
-        })
+                .map_err(db_error),
+        )
     }
 
     fn select(&self, table: String, wit_query: Query) -> Result<Vec<Row>, DbError> {
@@ -145,21 +140,21 @@ impl GuestDb for Db {
         let (name, columns) = self.table(&table)?;
         let values = row_values(columns, patch)?;
         let filter = filter(columns, conditions)?;
-        self.in_group(|| {
+        self.flushed(
             Library
                 .update(&self.session(), name, &values, filter)
-                .map_err(db_error)
-        })
+                .map_err(db_error),
+        )
     }
 
     fn delete(&self, table: String, conditions: Vec<Condition>) -> Result<u64, DbError> {
         let (name, columns) = self.table(&table)?;
         let filter = filter(columns, conditions)?;
-        self.in_group(|| {
+        self.flushed(
             Library
                 .delete(&self.session(), name, DeleteBehavior::Restrict, filter)
-                .map_err(db_error)
-        })
+                .map_err(db_error),
+        )
     }
 
     fn begin(&self) -> Result<(), DbError> {

@@ -1,11 +1,8 @@
-//! Where the pages live. The default imports the memory-provider component; the `seed` and
-//! `heap` features link the seed crate or a heap image in instead, for comparisons.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! Where the pages live. The default imports the memory-provider component through the
+//! adapter; the `seed` and `heap` features link the seed crate or a heap image in instead,
+//! for comparisons.
 
 use wasm_dbms_api::memory::MemoryResult;
-use wasm_dbms_memory::{MemoryProvider, RESERVED_PAGES};
 
 #[cfg(not(any(feature = "seed", feature = "heap")))]
 pub use wasm_dbms_component_memory::ComponentMemoryProvider as Storage;
@@ -16,139 +13,41 @@ pub use wasi_dbms_memory::WasiMemoryProvider as Storage;
 #[cfg(feature = "heap")]
 pub use heap_image::HeapImage as Storage;
 
-/// Opens the storage at `path` with wasm-dbms's reserved pages in place, so that the engine's
-/// own start-up (which panics when it cannot grow) has nothing left to grow.
-pub fn open(path: &str) -> MemoryResult<Storage> {
+/// Opens the database's storage at `path`: the adapter in atomic mode, every `flush`
+/// committing what was written since the last one, durably when `durable`.
+pub fn open(path: &str, durable: bool) -> MemoryResult<Storage> {
     #[cfg(not(any(feature = "seed", feature = "heap")))]
-    let mut storage = Storage::open(path)?;
+    return Storage::open_with(
+        path,
+        wasm_dbms_component_memory::Options {
+            durable,
+            ..wasm_dbms_component_memory::Options::atomic()
+        },
+    );
     #[cfg(any(feature = "seed", feature = "heap"))]
-    let mut storage = Storage::new(path)?;
-    if storage.pages() < RESERVED_PAGES {
-        storage.grow(RESERVED_PAGES - storage.pages())?;
+    {
+        let _ = durable;
+        Storage::new(path)
     }
-    Ok(storage)
 }
 
-/// Opens the storage at `path` for raw use: as [`open`], but without wasm-dbms's reserved
-/// pages, with the provider adapter's cache limited to `cache_bytes` when given, and the
-/// heap storage writes no image.
+/// Opens the storage at `path` for raw use: the adapter in write-through mode (as the seed
+/// is), with its cache limited to `cache_bytes` when given; the heap storage writes no image.
 pub fn open_raw(path: &str, cache_bytes: Option<usize>) -> MemoryResult<Storage> {
     #[cfg(not(any(feature = "seed", feature = "heap")))]
-    return match cache_bytes {
-        Some(bytes) => Storage::open_with_cache(path, bytes),
-        None => Storage::open(path),
-    };
+    {
+        let mut options = wasm_dbms_component_memory::Options::write_through();
+        if let Some(bytes) = cache_bytes {
+            options.cache_bytes = bytes;
+        }
+        Storage::open_with(path, options)
+    }
     #[cfg(any(feature = "seed", feature = "heap"))]
     let _ = cache_bytes;
     #[cfg(feature = "seed")]
     return Storage::new(path);
     #[cfg(feature = "heap")]
     return Storage::without_image(path);
-}
-
-/// Crash-atomic groups of writes, where the storage has them (the seed and the heap have
-/// none: their groups do nothing).
-pub trait Groups {
-    /// Opens a group.
-    fn begin_group(&mut self) -> MemoryResult<()>;
-    /// Commits the open group; `durable` also syncs it.
-    fn commit_group(&mut self, durable: bool) -> MemoryResult<()>;
-}
-
-#[cfg(not(any(feature = "seed", feature = "heap")))]
-impl Groups for Storage {
-    fn begin_group(&mut self) -> MemoryResult<()> {
-        Storage::begin_group(self)
-    }
-
-    fn commit_group(&mut self, durable: bool) -> MemoryResult<()> {
-        Storage::commit_group(self, durable)
-    }
-}
-
-#[cfg(any(feature = "seed", feature = "heap"))]
-impl Groups for Storage {
-    fn begin_group(&mut self) -> MemoryResult<()> {
-        Ok(())
-    }
-
-    fn commit_group(&mut self, _durable: bool) -> MemoryResult<()> {
-        Ok(())
-    }
-}
-
-/// The storage shared by the engine, which reads and writes it, and the component, which
-/// opens and commits groups around the engine's work and asks whether a read failed.
-#[derive(Clone)]
-pub struct Shared {
-    storage: Rc<RefCell<Storage>>,
-    read_failure: Rc<RefCell<Option<String>>>,
-}
-
-impl Shared {
-    /// Shares `storage`.
-    pub fn new(storage: Storage) -> Self {
-        Self {
-            storage: Rc::new(RefCell::new(storage)),
-            read_failure: Rc::default(),
-        }
-    }
-
-    /// The first read that failed since the last call, if any. wasm-dbms takes a schema page
-    /// it cannot read for an empty database (and would register the tables afresh over the
-    /// data), so the component checks this after the engine starts.
-    pub fn take_read_failure(&self) -> Option<String> {
-        self.read_failure.borrow_mut().take()
-    }
-
-    /// Runs `work` inside one group, committed whether `work` succeeds or not (wasm-dbms
-    /// undoes a failed operation's writes itself), so that the file holds all of it or none.
-    pub fn in_group<T, E>(
-        &self,
-        durable: bool,
-        storage_error: impl Fn(String) -> E,
-        work: impl FnOnce() -> Result<T, E>,
-    ) -> Result<T, E> {
-        let storage_error =
-            |error: wasm_dbms_api::memory::MemoryError| storage_error(error.to_string());
-        Groups::begin_group(&mut *self.storage.borrow_mut()).map_err(storage_error)?;
-        let result = work();
-        let committed =
-            Groups::commit_group(&mut *self.storage.borrow_mut(), durable).map_err(storage_error);
-        let value = result?;
-        committed?;
-        Ok(value)
-    }
-}
-
-impl MemoryProvider for Shared {
-    const PAGE_SIZE: u64 = Storage::PAGE_SIZE;
-
-    fn size(&self) -> u64 {
-        self.storage.borrow().size()
-    }
-
-    fn pages(&self) -> u64 {
-        self.storage.borrow().pages()
-    }
-
-    fn grow(&mut self, new_pages: u64) -> MemoryResult<u64> {
-        self.storage.borrow_mut().grow(new_pages)
-    }
-
-    fn read(&mut self, offset: u64, buf: &mut [u8]) -> MemoryResult<()> {
-        let read = self.storage.borrow_mut().read(offset, buf);
-        if let Err(error) = &read {
-            self.read_failure
-                .borrow_mut()
-                .get_or_insert_with(|| error.to_string());
-        }
-        read
-    }
-
-    fn write(&mut self, offset: u64, buf: &[u8]) -> MemoryResult<()> {
-        self.storage.borrow_mut().write(offset, buf)
-    }
 }
 
 #[cfg(feature = "heap")]

@@ -12,8 +12,6 @@ pub const DBMS_SEED: &str = "dbms-seed.wasm";
 pub const DBMS_HEAP: &str = "dbms-heap.wasm";
 /// `dbms.wasm` with `provider.wasm` plugged in by `wac plug`.
 pub const COMPOSED: &str = "composed.wasm";
-/// `dbms.wasm` with the provider built with injectable faults (the `faults` feature).
-pub const COMPOSED_FAULTS: &str = "composed-faults.wasm";
 
 /// The artifacts directory: `$ARTIFACTS_DIR`, or `artifacts/` at the repository's top.
 pub fn dir() -> PathBuf {

@@ -33,8 +33,6 @@ pub enum Storage {
     Composed,
     /// `dbms.wasm` and `provider.wasm` instantiated separately and linked by the host.
     Linked,
-    /// The composition with the provider's injectable faults (for the fault tests).
-    ComposedFaults,
     /// `dbms-seed.wasm`: the seed crate `wasi-dbms-memory` linked into the component.
     Seed,
     /// `dbms-heap.wasm`: `HeapMemoryProvider`, its image written to the path at close.
@@ -47,7 +45,6 @@ impl Storage {
         match self {
             Storage::Composed => "composed",
             Storage::Linked => "linked",
-            Storage::ComposedFaults => "composed with faults",
             Storage::Seed => "seed",
             Storage::Heap => "heap",
         }
@@ -75,7 +72,6 @@ impl DbmsSession {
         let artifact = match storage {
             Storage::Composed => artifacts::COMPOSED,
             Storage::Linked => artifacts::DBMS,
-            Storage::ComposedFaults => artifacts::COMPOSED_FAULTS,
             Storage::Seed => artifacts::DBMS_SEED,
             Storage::Heap => artifacts::DBMS_HEAP,
         };

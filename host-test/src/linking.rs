@@ -11,10 +11,10 @@ use wasmtime::component::{Linker, Resource, ResourceAny, ResourceType};
 use wasmtime::error::Context as _;
 
 use crate::host::HostState;
-use crate::provider::{MemoryError, Provider};
+use crate::provider::{MemoryError, OpenOptions, Provider};
 
 /// The import the forwarding satisfies.
-pub const INTERFACE: &str = "wasm-dbms:memory/memory-provider@0.1.0";
+pub const INTERFACE: &str = "wasm-dbms:memory/memory-provider@0.2.0";
 
 /// The host's face of a provider `memory` handed to a consumer.
 pub struct ForwardedMemory;
@@ -72,6 +72,22 @@ fn linked<'a>(store: &'a StoreContextMut<'_, HostState>) -> Result<&'a LinkedPro
         .context("no provider is linked in this store")
 }
 
+/// Lends the consumer the provider memory that `opened` holds, if it opened.
+fn lend(
+    store: &mut StoreContextMut<'_, HostState>,
+    opened: Result<ResourceAny, MemoryError>,
+) -> Result<Result<Resource<ForwardedMemory>, MemoryError>> {
+    Ok(match opened {
+        Ok(memory) => Ok(store
+            .data_mut()
+            .linked
+            .as_mut()
+            .context("no provider linked")?
+            .lend(memory)),
+        Err(error) => Err(error),
+    })
+}
+
 /// Defines `name` in `instance` as a method that forwards its arguments to the provider's
 /// `call` on the resource behind the handle (`as` passes an argument by another form).
 macro_rules! forward {
@@ -117,18 +133,20 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
             let provider = linked(&store)?.provider.clone();
             let api = provider.wasm_dbms_memory_memory_provider().memory();
             let opened = api.call_open(&mut store, &path)?;
-            let result: Result<Resource<ForwardedMemory>, MemoryError> = match opened {
-                Ok(memory) => Ok(store
-                    .data_mut()
-                    .linked
-                    .as_mut()
-                    .context("no provider linked")?
-                    .lend(memory)),
-                Err(error) => Err(error),
-            };
-            Ok((result,))
+            Ok((lend(&mut store, opened)?,))
         },
     )?;
+    instance.func_wrap(
+        "[static]memory.open-with",
+        |mut store: StoreContextMut<'_, HostState>, (path, options): (String, OpenOptions)| {
+            let provider = linked(&store)?.provider.clone();
+            let api = provider.wasm_dbms_memory_memory_provider().memory();
+            let opened = api.call_open_with(&mut store, &path, options)?;
+            Ok((lend(&mut store, opened)?,))
+        },
+    )?;
+    forward!(instance, "[method]memory.recovery", call_recovery());
+    forward!(instance, "[method]memory.max-transfer", call_max_transfer());
     forward!(instance, "[method]memory.page-size", call_page_size());
     forward!(instance, "[method]memory.size", call_size());
     forward!(instance, "[method]memory.pages", call_pages());
@@ -146,7 +164,9 @@ pub fn add_provider_forwarding(linker: &mut Linker<HostState>) -> Result<()> {
     );
     forward!(instance, "[method]memory.write-words", call_write_words(offset: u64, data: Vec<u64> as &data));
     forward!(instance, "[method]memory.sync", call_sync());
+    forward!(instance, "[method]memory.checkpoint", call_checkpoint());
     forward!(instance, "[method]memory.begin-group", call_begin_group());
+    forward!(instance, "[method]memory.abort-group", call_abort_group());
     forward!(
         instance,
         "[method]memory.commit-group",

@@ -20,7 +20,9 @@ pub mod bindings {
 }
 
 pub use bindings::Provider;
-pub use bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
+pub use bindings::exports::wasm_dbms::memory::memory_provider::{
+    MemoryError, OpenOptions, Recovery,
+};
 
 /// One provider instance in its own store.
 pub struct ProviderSession {
@@ -45,6 +47,28 @@ impl ProviderSession {
     pub fn open(&mut self, path: &str) -> Result<Result<Memory, MemoryError>> {
         let api = self.provider.wasm_dbms_memory_memory_provider().memory();
         Ok(api.call_open(&mut self.store, path)?.map(Memory))
+    }
+
+    /// `memory.open-with(path, options)`.
+    pub fn open_with(
+        &mut self,
+        path: &str,
+        options: OpenOptions,
+    ) -> Result<Result<Memory, MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        Ok(api.call_open_with(&mut self.store, path, options)?.map(Memory))
+    }
+
+    /// `memory.recovery()`.
+    pub fn recovery(&mut self, memory: Memory) -> Result<Recovery> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_recovery(&mut self.store, memory.0)
+    }
+
+    /// `memory.max-transfer()`.
+    pub fn max_transfer(&mut self, memory: Memory) -> Result<u64> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_max_transfer(&mut self.store, memory.0)
     }
 
     /// `memory.page-size()`.
@@ -119,6 +143,18 @@ impl ProviderSession {
     pub fn sync(&mut self, memory: Memory) -> Result<Result<(), MemoryError>> {
         let api = self.provider.wasm_dbms_memory_memory_provider().memory();
         api.call_sync(&mut self.store, memory.0)
+    }
+
+    /// `memory.checkpoint()`.
+    pub fn checkpoint(&mut self, memory: Memory) -> Result<Result<(), MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_checkpoint(&mut self.store, memory.0)
+    }
+
+    /// `memory.abort-group()`.
+    pub fn abort_group(&mut self, memory: Memory) -> Result<Result<(), MemoryError>> {
+        let api = self.provider.wasm_dbms_memory_memory_provider().memory();
+        api.call_abort_group(&mut self.store, memory.0)
     }
 
     /// `memory.begin-group()`.

@@ -50,7 +50,7 @@ fn the_composition_imports_only_wasi_and_exports_the_database() {
 
 #[test]
 fn the_dbms_component_imports_the_provider_and_the_provider_exports_it() {
-    let interface = "wasm-dbms:memory/memory-provider@0.1.0";
+    let interface = host_test::linking::INTERFACE;
     assert!(
         world_lines(artifacts::DBMS, "import")
             .iter()

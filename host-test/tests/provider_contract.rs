@@ -17,6 +17,13 @@ fn io_message(error: MemoryError) -> String {
     }
 }
 
+fn invalid_path_message(error: MemoryError) -> String {
+    match error {
+        MemoryError::InvalidPath(message) => message,
+        other => panic!("expected an invalid-path error, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_new_file_is_an_empty_memory_of_64_kib_pages() {
     let sandbox = Sandbox::new();
@@ -122,7 +129,7 @@ fn overflowing_offsets_lengths_and_growths_are_refused_without_change() {
 }
 
 #[test]
-fn a_length_larger_than_the_component_can_hold_is_an_error_not_a_trap() {
+fn a_transfer_past_the_limit_is_a_typed_error_before_anything_is_allocated() {
     let sandbox = Sandbox::new();
     let mut provider = session(&sandbox.wasi());
     let memory = provider.open("sparse.bin").unwrap().unwrap();
@@ -133,8 +140,21 @@ fn a_length_larger_than_the_component_can_hold_is_an_error_not_a_trap() {
         std::fs::metadata(sandbox.file("sparse.bin")).unwrap().len(),
         pages * PAGE
     );
-    let error = provider.read(memory, 0, 5 << 30).unwrap().unwrap_err();
-    assert!(io_message(error).contains("sparse.bin"));
+    let limit = provider.max_transfer(memory).unwrap();
+    assert_eq!(limit, 64 << 20);
+    for len in [limit + 1, 5 << 30, (8 << 30) - 1] {
+        assert_eq!(
+            provider.read(memory, 0, len).unwrap(),
+            Err(MemoryError::TransferTooLarge(limit))
+        );
+    }
+    assert_eq!(
+        provider.read_words(memory, 8, limit / 8 + 1).unwrap(),
+        Err(MemoryError::TransferTooLarge(limit))
+    );
+    let whole = provider.read(memory, (8 << 30) - limit, limit).unwrap().unwrap();
+    assert_eq!(whole.len() as u64, limit);
+    assert!(whole.iter().all(|byte| *byte == 0));
     assert_eq!(
         provider.read(memory, (8 << 30) - 4, 4).unwrap(),
         Ok(vec![0; 4])
@@ -195,11 +215,11 @@ fn two_memories_on_two_files_are_independent() {
 }
 
 #[test]
-fn a_directory_where_the_file_should_be_is_an_io_error_naming_it() {
+fn a_directory_where_the_file_should_be_is_an_invalid_path_naming_it() {
     let sandbox = Sandbox::new();
     std::fs::create_dir(sandbox.file("folder")).unwrap();
     let mut provider = session(&sandbox.wasi());
-    let message = io_message(provider.open("folder").unwrap().unwrap_err());
+    let message = invalid_path_message(provider.open("folder").unwrap().unwrap_err());
     assert!(message.contains("folder"), "{message}");
     assert!(sandbox.file("folder").is_dir());
 }
@@ -207,7 +227,7 @@ fn a_directory_where_the_file_should_be_is_an_io_error_naming_it() {
 #[test]
 fn without_a_preopen_the_open_fails_with_the_path_in_the_message() {
     let mut provider = session(&WasiConfig::none());
-    let message = io_message(provider.open("db.bin").unwrap().unwrap_err());
+    let message = invalid_path_message(provider.open("db.bin").unwrap().unwrap_err());
     assert!(
         message.contains("db.bin") && message.contains("preopen"),
         "{message}"
@@ -224,7 +244,7 @@ fn paths_resolve_against_named_preopens_like_a_wasi_program() {
     let memory = provider.open("/data/named.bin").unwrap().unwrap();
     provider.grow(memory, 1).unwrap().unwrap();
     assert_eq!(sandbox.bytes("named.bin").len() as u64, PAGE);
-    let message = io_message(provider.open("/elsewhere/x.bin").unwrap().unwrap_err());
+    let message = invalid_path_message(provider.open("/elsewhere/x.bin").unwrap().unwrap_err());
     assert!(message.contains("/elsewhere/x.bin"), "{message}");
     let message = io_message(provider.open("/data/../escape.bin").unwrap().unwrap_err());
     assert!(message.contains("escape.bin"), "{message}");
