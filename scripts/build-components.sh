@@ -24,4 +24,9 @@ cp "$wasm/dbms_component.wasm" "$out/dbms-heap.wasm"
 
 wac plug "$out/dbms.wasm" --plug "$out/provider.wasm" -o "$out/composed.wasm"
 
+# The example a seed user would write (examples/todo), built the way the README says.
+cargo build --quiet --release --target wasm32-wasip2 -p todo
+cp "$wasm/todo.wasm" "$out/todo.wasm"
+wac plug "$out/todo.wasm" --plug "$out/provider.wasm" -o "$out/todo-app.wasm"
+
 echo "components in $out/: $(cd "$out" && ls *.wasm | tr '\n' ' ')"

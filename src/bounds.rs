@@ -50,9 +50,7 @@ impl Limits {
         Ok(Self {
             max_size,
             max_group_bytes,
-            checkpoint_bytes: options
-                .checkpoint_bytes
-                .unwrap_or(DEFAULT_CHECKPOINT_BYTES),
+            checkpoint_bytes: options.checkpoint_bytes.unwrap_or(DEFAULT_CHECKPOINT_BYTES),
         })
     }
 
@@ -125,7 +123,10 @@ mod tests {
     #[test]
     fn transfers_past_the_limit_fail_after_the_bounds() {
         let size = 4 * MAX_TRANSFER;
-        assert_eq!(checked_transfer(0, MAX_TRANSFER, size), Ok(MAX_TRANSFER as usize));
+        assert_eq!(
+            checked_transfer(0, MAX_TRANSFER, size),
+            Ok(MAX_TRANSFER as usize)
+        );
         assert_eq!(
             checked_transfer(0, MAX_TRANSFER + 1, size),
             Err(MemoryError::TransferTooLarge(MAX_TRANSFER))

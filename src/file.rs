@@ -51,7 +51,10 @@ impl File {
         while out.len() < len {
             let piece = self.read_piece(offset + out.len() as u64, (len - out.len()).min(PIECE))?;
             if piece.is_empty() {
-                return Err(io_detail(&self.path, "the file ended before the memory did"));
+                return Err(io_detail(
+                    &self.path,
+                    "the file ended before the memory did",
+                ));
             }
             out.extend_from_slice(&piece);
         }

@@ -27,8 +27,14 @@ pub struct Group {
 /// How one segment's part of a write lands: in place in a range that covers its start,
 /// or as a new range replacing the ranges it touches.
 enum Landing {
-    InPlace { start: u64 },
-    Replace { start: u64, merged: Vec<u8>, touching: Vec<u64> },
+    InPlace {
+        start: u64,
+    },
+    Replace {
+        start: u64,
+        merged: Vec<u8>,
+        touching: Vec<u64>,
+    },
 }
 
 impl Group {
@@ -301,10 +307,7 @@ mod tests {
             written[range].fill(true);
         }
         assert_eq!(bytes_of(&group, span), plain);
-        assert_eq!(
-            group.bytes(),
-            written.iter().filter(|w| **w).count() as u64
-        );
+        assert_eq!(group.bytes(), written.iter().filter(|w| **w).count() as u64);
         let ranges: Vec<(u64, u64)> = group
             .ranges()
             .map(|(s, b)| (s, s + b.len() as u64))
@@ -314,9 +317,7 @@ mod tests {
             "disjoint and ordered"
         );
         assert!(
-            ranges
-                .iter()
-                .all(|(s, e)| s / SEGMENT == (e - 1) / SEGMENT),
+            ranges.iter().all(|(s, e)| s / SEGMENT == (e - 1) / SEGMENT),
             "within one segment each"
         );
     }

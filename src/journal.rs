@@ -168,9 +168,9 @@ impl<'a> Writer<'a> {
     fn new(journal: &'a File, at: u64, total: u64, chain: u64) -> Result<Self, MemoryError> {
         let capacity = total.min(WRITE_BUFFER as u64) as usize;
         let mut buffer = Vec::new();
-        buffer.try_reserve_exact(capacity).map_err(|_| {
-            io_detail(journal.path(), "cannot allocate the journal's write buffer")
-        })?;
+        buffer
+            .try_reserve_exact(capacity)
+            .map_err(|_| io_detail(journal.path(), "cannot allocate the journal's write buffer"))?;
         Ok(Self {
             journal,
             at,
@@ -238,14 +238,20 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next `n` bytes (`n` at most [`PIECE`]), or `None` when the file ends first.
+    /// A host may answer a read with fewer bytes than asked (wasmtime-wasi gives at most
+    /// 64 KiB): the buffer is filled until it holds `n` bytes or a read returns none.
     pub fn take(&mut self, n: usize) -> Result<Option<&[u8]>, MemoryError> {
         if self.buffer.len() - self.used < n {
-            let at = self.position();
-            self.buffer = self.journal.read_piece(at, PIECE)?;
-            self.buffer_at = at;
+            self.buffer.drain(..self.used);
+            self.buffer_at += self.used as u64;
             self.used = 0;
-            if self.buffer.len() < n {
-                return Ok(None);
+            while self.buffer.len() < n {
+                let end = self.buffer_at + self.buffer.len() as u64;
+                let piece = self.journal.read_piece(end, PIECE - self.buffer.len())?;
+                if piece.is_empty() {
+                    return Ok(None);
+                }
+                self.buffer.extend_from_slice(&piece);
             }
         }
         let bytes = &self.buffer[self.used..self.used + n];
@@ -370,7 +376,11 @@ mod tests {
         );
         assert_eq!(classify(&[], 0), Kind::Unfinished { generation: 0 });
         assert_eq!(classify(&[0; 64], 64), Kind::Unfinished { generation: 0 });
-        assert_eq!(classify(&[0; 64], full), Kind::Foreign, "zeros with more behind");
+        assert_eq!(
+            classify(&[0; 64], full),
+            Kind::Foreign,
+            "zeros with more behind"
+        );
         let mut damaged = header;
         damaged[30] = 1;
         assert_eq!(classify(&damaged, full), Kind::Unfinished { generation: 7 });

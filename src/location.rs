@@ -93,7 +93,10 @@ impl Location {
         };
         let (descriptor, created) = match open(OpenFlags::CREATE | OpenFlags::EXCLUSIVE) {
             Ok(descriptor) => (descriptor, true),
-            Err(ErrorCode::Exist) => (open(OpenFlags::empty()).map_err(|c| self.open_error(c))?, false),
+            Err(ErrorCode::Exist) => (
+                open(OpenFlags::empty()).map_err(|c| self.open_error(c))?,
+                false,
+            ),
             Err(code) => return Err(self.open_error(code)),
         };
         let kind = descriptor
@@ -172,9 +175,8 @@ impl Location {
     /// `invalid`) is taken as one whose entries need no sync, and nothing is done.
     pub fn sync_directory(&self) -> Result<(), MemoryError> {
         match self.directory.sync() {
-            Ok(()) | Err(ErrorCode::Invalid | ErrorCode::Unsupported | ErrorCode::BadDescriptor) => {
-                Ok(())
-            }
+            Ok(())
+            | Err(ErrorCode::Invalid | ErrorCode::Unsupported | ErrorCode::BadDescriptor) => Ok(()),
             Err(code) => Err(io(&self.path, "sync the directory of", code)),
         }
     }

@@ -31,7 +31,9 @@ impl Memory {
         let limits = Limits::from_options(options)?;
         let location = Location::resolve(path)?;
         let lock = PathLock::acquire(location.key().to_owned()).ok_or_else(|| {
-            MemoryError::Locked(format!("`{path}` is held by another memory of this instance"))
+            MemoryError::Locked(format!(
+                "`{path}` is held by another memory of this instance"
+            ))
         })?;
         let (storage, recovery) = Storage::open(location, limits)?;
         Ok(Self {

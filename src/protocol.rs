@@ -164,7 +164,7 @@ impl Storage {
             return Ok(none);
         };
         let len = journal.size()?;
-        let prefix = journal.read_piece(0, HEADER_LEN as usize)?;
+        let prefix = journal.read_exact_at(0, len.min(HEADER_LEN) as usize)?;
         match journal::classify(&prefix, len) {
             Kind::Foreign => Err(MemoryError::InvalidPath(format!(
                 "`{}` is not a journal of this provider, so `{}` cannot keep its journal there; \
@@ -326,7 +326,9 @@ impl Storage {
             return Err(error);
         }
         let file = &self.file;
-        legacy::read(journal, len, |offset, bytes| file.write_all_at(offset, bytes))?;
+        legacy::read(journal, len, |offset, bytes| {
+            file.write_all_at(offset, bytes)
+        })?;
         self.file.sync()?;
         recovery.completed_groups = 1;
         Ok(recovery)

@@ -54,11 +54,26 @@ mod tests {
             (ProviderError::GroupAlreadyOpen, "already open"),
             (ProviderError::NoOpenGroup, "no group"),
             (ProviderError::Locked("`x` held".into()), "locked: `x` held"),
-            (ProviderError::InvalidPath("`x-journal`".into()), "invalid path: `x-journal`"),
-            (ProviderError::InvalidOptions("max".into()), "invalid options: max"),
-            (ProviderError::GroupDiscarded("sync".into()), "group discarded: sync"),
-            (ProviderError::ReopenRequired("write".into()), "reopen required: write"),
-            (ProviderError::Io("open `x`: access".into()), "io: open `x`: access"),
+            (
+                ProviderError::InvalidPath("`x-journal`".into()),
+                "invalid path: `x-journal`",
+            ),
+            (
+                ProviderError::InvalidOptions("max".into()),
+                "invalid options: max",
+            ),
+            (
+                ProviderError::GroupDiscarded("sync".into()),
+                "group discarded: sync",
+            ),
+            (
+                ProviderError::ReopenRequired("write".into()),
+                "reopen required: write",
+            ),
+            (
+                ProviderError::Io("open `x`: access".into()),
+                "io: open `x`: access",
+            ),
         ];
         for (error, detail) in cases {
             match into_memory_error(error) {

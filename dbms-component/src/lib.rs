@@ -62,9 +62,10 @@ impl Db {
             &Library, table,
         )
         .map_err(db_error)?;
-        let columns =
-            <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::table_columns(&Library, table)
-                .map_err(db_error)?;
+        let columns = <Library as wasm_dbms::prelude::DatabaseSchema<Storage>>::table_columns(
+            &Library, table,
+        )
+        .map_err(db_error)?;
         Ok((name, columns))
     }
 

@@ -12,6 +12,8 @@ pub const DBMS_SEED: &str = "dbms-seed.wasm";
 pub const DBMS_HEAP: &str = "dbms-heap.wasm";
 /// `dbms.wasm` with `provider.wasm` plugged in by `wac plug`.
 pub const COMPOSED: &str = "composed.wasm";
+/// The example to-do component (`examples/todo`) with `provider.wasm` plugged in.
+pub const TODO_APP: &str = "todo-app.wasm";
 
 /// The artifacts directory: `$ARTIFACTS_DIR`, or `artifacts/` at the repository's top.
 pub fn dir() -> PathBuf {

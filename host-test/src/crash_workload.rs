@@ -1,8 +1,9 @@
 //! The writing workload of the crash tests, run in a child process that the test kills.
 //!
 //! It appends books to `crash.db` in the directory it is given, continuing after the ones
-//! already there: single inserts, and every fourth step a transaction of three. After each
-//! commit it prints the highest id committed, so the killer knows what must survive.
+//! already there: single inserts, and every fourth step a transaction of three. Before each
+//! operation it prints `begin FIRST COUNT`, and after its commit `done LAST`, so the killer
+//! knows exactly what must survive and what may.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -45,7 +46,10 @@ pub fn run(dir: &Path, limit: u64) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let mut step = 0u64;
     while next < limit {
-        if step % 4 == 3 {
+        let count = if step % 4 == 3 { 3 } else { 1 };
+        writeln!(out, "begin {next} {count}")?;
+        out.flush()?;
+        if count == 3 {
             session.begin(db)?.map_err(fail)?;
             for id in next..next + 3 {
                 session.insert(db, "books", &book(id))?.map_err(fail)?;
@@ -56,7 +60,7 @@ pub fn run(dir: &Path, limit: u64) -> Result<()> {
             session.insert(db, "books", &book(next))?.map_err(fail)?;
             next += 1;
         }
-        writeln!(out, "{}", next - 1)?;
+        writeln!(out, "done {}", next - 1)?;
         out.flush()?;
         step += 1;
     }

@@ -12,5 +12,6 @@ pub mod disk_full;
 pub mod host;
 pub mod linking;
 pub mod provider;
+pub mod todo;
 
 pub use crate::host::{HostState, Runtime, WasiConfig};

@@ -59,6 +59,11 @@ fn main() -> Result<()> {
             let dir = scratch.context("crash-workload needs --dir")?;
             Ok(host_test::crash_workload::run(&dir, u64::MAX)?)
         }
+        // Used by the crash tests: add to-do items until killed.
+        "todo-workload" => {
+            let dir = scratch.context("todo-workload needs --dir")?;
+            Ok(host_test::todo::run(&dir, u32::MAX)?)
+        }
         _ => bail!("{USAGE}"),
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod journal;
+pub mod kills;
 pub mod library;
 
 use std::path::{Path, PathBuf};
