@@ -78,11 +78,11 @@ impl DbmsSession {
         if storage == Storage::Linked {
             let provider_component = runtime.component(artifacts::PROVIDER)?;
             let provider =
-                Provider::instantiate(&mut store, &provider_component, runtime.linker())?;
+                Provider::instantiate(&mut store, &provider_component, runtime.linker_for(wasi))?;
             store.data_mut().linked = Some(LinkedProvider::new(provider));
         }
         let component = runtime.component(artifact)?;
-        let dbms = bindings::Dbms::instantiate(&mut store, &component, runtime.linker())?;
+        let dbms = bindings::Dbms::instantiate(&mut store, &component, runtime.linker_for(wasi))?;
         Ok(Self { store, dbms })
     }
 

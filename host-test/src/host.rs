@@ -11,12 +11,17 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::linking::LinkedProvider;
+use crate::simfs::{SimFs, SimFsView};
 
-/// What WASI gives a component: its preopened directories and a few knobs.
+/// What WASI gives a component: its filesystem (preopened host directories, or a simulated
+/// filesystem) and a few knobs.
 #[derive(Clone, Debug)]
 pub struct WasiConfig {
     /// `(host directory, guest name)` pairs, opened read-write.
     pub preopens: Vec<(PathBuf, String)>,
+    /// A simulated filesystem that serves `wasi:filesystem` in place of the host's; its own
+    /// preopens replace `preopens`, which must then be empty.
+    pub simulated: Option<SimFs>,
     /// A fixed seed for `wasi:random/insecure-seed`, so that `HashMap` order (and with it
     /// wasm-dbms's schema page) is the same run after run.
     pub insecure_random_seed: Option<u128>,
@@ -40,9 +45,18 @@ impl WasiConfig {
     pub fn none() -> Self {
         Self {
             preopens: Vec::new(),
+            simulated: None,
             insecure_random_seed: None,
             allow_blocking_current_thread: true,
             env: Vec::new(),
+        }
+    }
+
+    /// The simulated filesystem `fs` (with its own preopens) instead of the host's.
+    pub fn simulated(fs: SimFs) -> Self {
+        Self {
+            simulated: Some(fs),
+            ..Self::none()
         }
     }
 
@@ -53,6 +67,9 @@ impl WasiConfig {
     }
 
     fn build(&self) -> Result<WasiCtx> {
+        if self.simulated.is_some() && !self.preopens.is_empty() {
+            wasmtime::error::bail!("a simulated filesystem replaces the preopened directories");
+        }
         let mut builder = WasiCtxBuilder::new();
         builder
             .inherit_stderr()
@@ -72,12 +89,24 @@ impl WasiConfig {
     }
 }
 
-/// The data of every store: WASI, and the provider that a linked consumer calls.
+/// The data of every store: WASI, the simulated filesystem if any, and the provider that a
+/// linked consumer calls.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    simulated: Option<SimFs>,
     /// The provider instance behind a consumer linked by [`crate::linking`].
     pub linked: Option<LinkedProvider>,
+}
+
+impl HostState {
+    /// What the simulated filesystem's bindings work on.
+    fn simulated_view(&mut self) -> SimFsView<'_> {
+        SimFsView {
+            fs: self.simulated.as_ref(),
+            table: &mut self.table,
+        }
+    }
 }
 
 impl WasiView for HostState {
@@ -89,23 +118,33 @@ impl WasiView for HostState {
     }
 }
 
-/// One engine, its linker (WASI plus the provider forwarding), and compiled components.
+/// One engine, its linkers (WASI plus the provider forwarding: one over the host's
+/// filesystem, one over a simulated one), and compiled components.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
+    simulated_linker: Linker<HostState>,
     components: Mutex<HashMap<PathBuf, Component>>,
 }
 
 impl Runtime {
-    /// An engine with WASI p2 (synchronous) and the provider forwarding in its linker.
+    /// An engine with WASI p2 (synchronous) and the provider forwarding in its linkers: the
+    /// host's filesystem with one writer per file ([`crate::file_lock`]), or a simulated one
+    /// ([`crate::simfs`]).
     pub fn new() -> Result<Self> {
         let engine = Engine::default();
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        crate::file_lock::add_write_lock_to_open(&mut linker)?;
         crate::linking::add_provider_forwarding(&mut linker)?;
+        let mut simulated_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut simulated_linker)?;
+        crate::simfs::add_to_linker(&mut simulated_linker, HostState::simulated_view)?;
+        crate::linking::add_provider_forwarding(&mut simulated_linker)?;
         Ok(Self {
             engine,
             linker,
+            simulated_linker,
             components: Mutex::new(HashMap::new()),
         })
     }
@@ -116,9 +155,22 @@ impl Runtime {
         SHARED.get_or_init(|| Runtime::new().expect("create the wasmtime runtime"))
     }
 
-    /// The linker every instance is made with.
+    /// The linker of stores over the host's filesystem.
     pub fn linker(&self) -> &Linker<HostState> {
         &self.linker
+    }
+
+    /// The linker of stores over a simulated filesystem.
+    pub fn simulated_linker(&self) -> &Linker<HostState> {
+        &self.simulated_linker
+    }
+
+    /// The linker of stores made with `wasi`: simulated or host filesystem.
+    pub fn linker_for(&self, wasi: &WasiConfig) -> &Linker<HostState> {
+        match wasi.simulated {
+            Some(_) => &self.simulated_linker,
+            None => &self.linker,
+        }
     }
 
     /// The component in the artifact `name`, compiled on first use.
@@ -172,11 +224,13 @@ impl Runtime {
         unsafe { Component::deserialize_file(&self.engine, compiled).ok() }
     }
 
-    /// A fresh store with its own WASI state.
+    /// A fresh store with its own WASI state; instantiate in it with
+    /// [`Runtime::linker_for`] the same `wasi`.
     pub fn store(&self, wasi: &WasiConfig) -> Result<Store<HostState>> {
         let state = HostState {
             wasi: wasi.build()?,
             table: ResourceTable::new(),
+            simulated: wasi.simulated.clone(),
             linked: None,
         };
         Ok(Store::new(&self.engine, state))

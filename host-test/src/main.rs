@@ -7,11 +7,14 @@
 
 mod demo;
 
-use std::path::PathBuf;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use host_test::bench::{self, Contestant, Scale};
 use host_test::dbms::Storage;
+use host_test::provider::ProviderSession;
+use host_test::{Runtime, WasiConfig};
 
 const USAGE: &str = "usage: host-test demo [--data DIR] [--linked]
        host-test bench [--quick] [--dir DIR] [--only CONTESTANT]
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
     let mut scratch = None;
     let mut limit = None;
     let mut only = None;
+    let mut path = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--data" => data = args.next().context("--data needs a directory")?.into(),
@@ -42,6 +46,7 @@ fn main() -> Result<()> {
             "--dir" => scratch = Some(args.next().context("--dir needs a directory")?.into()),
             "--limit" => limit = Some(args.next().context("--limit needs bytes")?.parse()?),
             "--only" => only = Some(args.next().context("--only needs a contestant")?),
+            "--path" => path = Some(args.next().context("--path needs a path")?),
             _ => bail!("unknown argument `{arg}`\n\n{USAGE}"),
         }
     }
@@ -64,8 +69,34 @@ fn main() -> Result<()> {
             let dir = scratch.context("todo-workload needs --dir")?;
             Ok(host_test::todo::run(&dir, u32::MAX)?)
         }
+        // Used by the file-lock tests: hold a memory open until stdin closes.
+        "hold-memory" => {
+            let dir = scratch.context("hold-memory needs --dir")?;
+            hold_memory(&dir, &path.context("hold-memory needs --path")?)
+        }
         _ => bail!("{USAGE}"),
     }
+}
+
+/// Opens the memory at `path` in `dir` through the provider, prints `opened` or
+/// `refused <error>`, and when opened holds it until stdin closes.
+fn hold_memory(dir: &Path, path: &str) -> Result<()> {
+    let runtime = Runtime::new()?;
+    let mut session = ProviderSession::new(&runtime, &WasiConfig::dir(dir))?;
+    let opened = session.open(path)?;
+    let mut out = std::io::stdout().lock();
+    match opened {
+        Ok(_memory) => {
+            writeln!(out, "opened")?;
+            out.flush()?;
+            std::io::stdin().read_to_end(&mut Vec::new())?;
+        }
+        Err(error) => {
+            writeln!(out, "refused {error:?}")?;
+            out.flush()?;
+        }
+    }
+    Ok(())
 }
 
 /// Limits the size of every file this process writes (RLIMIT_FSIZE) and ignores SIGXFSZ,

@@ -39,7 +39,7 @@ impl ProviderSession {
     pub fn new(runtime: &Runtime, wasi: &WasiConfig) -> Result<Self> {
         let mut store = runtime.store(wasi)?;
         let component = runtime.component(artifacts::PROVIDER)?;
-        let provider = Provider::instantiate(&mut store, &component, runtime.linker())?;
+        let provider = Provider::instantiate(&mut store, &component, runtime.linker_for(wasi))?;
         Ok(Self { store, provider })
     }
 
@@ -56,7 +56,9 @@ impl ProviderSession {
         options: OpenOptions,
     ) -> Result<Result<Memory, MemoryError>> {
         let api = self.provider.wasm_dbms_memory_memory_provider().memory();
-        Ok(api.call_open_with(&mut self.store, path, options)?.map(Memory))
+        Ok(api
+            .call_open_with(&mut self.store, path, options)?
+            .map(Memory))
     }
 
     /// `memory.recovery()`.

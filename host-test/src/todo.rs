@@ -34,7 +34,7 @@ impl TodoSession {
     pub fn new(runtime: &Runtime, wasi: &WasiConfig) -> Result<Self> {
         let mut store = runtime.store(wasi)?;
         let component = runtime.component(artifacts::TODO_APP)?;
-        let todo = bindings::Todo::instantiate(&mut store, &component, runtime.linker())?;
+        let todo = bindings::Todo::instantiate(&mut store, &component, runtime.linker_for(wasi))?;
         Ok(Self { store, todo })
     }
 

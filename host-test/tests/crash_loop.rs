@@ -107,7 +107,12 @@ fn the_example_component_keeps_exactly_its_flushed_items_across_every_kill() {
         // The component keeps its database open for its instance's life: the journal stays
         // for the next open, which finds the file page-aligned.
         drop(session);
-        assert!(std::fs::metadata(sandbox.file("todo.db")).unwrap().len() % 65536 == 0);
+        assert!(
+            std::fs::metadata(sandbox.file("todo.db"))
+                .unwrap()
+                .len()
+                .is_multiple_of(65536)
+        );
     }
     assert!(present > 0, "the example added items");
     eprintln!(

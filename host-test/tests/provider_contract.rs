@@ -152,7 +152,10 @@ fn a_transfer_past_the_limit_is_a_typed_error_before_anything_is_allocated() {
         provider.read_words(memory, 8, limit / 8 + 1).unwrap(),
         Err(MemoryError::TransferTooLarge(limit))
     );
-    let whole = provider.read(memory, (8 << 30) - limit, limit).unwrap().unwrap();
+    let whole = provider
+        .read(memory, (8 << 30) - limit, limit)
+        .unwrap()
+        .unwrap();
     assert_eq!(whole.len() as u64, limit);
     assert!(whole.iter().all(|byte| *byte == 0));
     assert_eq!(

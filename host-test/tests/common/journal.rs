@@ -60,8 +60,11 @@ pub fn record(
     (out, hash)
 }
 
-/// A whole journal of `generation` holding `records` (size, ranges) in order.
-pub fn journal(generation: u64, records: &[(u64, Vec<(u64, &[u8])>)]) -> Vec<u8> {
+/// A group as a record holds it: the memory's size after it, and its ranges.
+pub type Group<'a> = (u64, Vec<(u64, &'a [u8])>);
+
+/// A whole journal of `generation` holding `records` in order.
+pub fn journal(generation: u64, records: &[Group<'_>]) -> Vec<u8> {
     let (mut out, mut chain) = header(generation);
     for (sequence, (size, ranges)) in records.iter().enumerate() {
         let (bytes, hash) = record(generation, sequence as u64, chain, *size, ranges);

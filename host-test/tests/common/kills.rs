@@ -83,3 +83,45 @@ pub fn run_and_kill(mut command: Command, rng: &mut Rng, most_ms: u64) -> Announ
 
 /// SIGKILL's number on Linux.
 const SIGKILL: i32 = 9;
+
+/// Starts `command`, waits until it reports its first value (each stdout line goes through
+/// `parse`), lets it run a random while longer, kills it with SIGKILL, checks that it died
+/// of that signal, and returns the last value it reported.
+pub fn run_and_kill_reporting(
+    mut command: Command,
+    rng: &mut Rng,
+    most_ms: u64,
+    parse: impl Fn(&str) -> Option<u64> + Send + 'static,
+) -> Option<u64> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the writer");
+    let stdout = child.stdout.take().unwrap();
+    let (sender, values) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(value) = parse(&line) {
+                let _ = sender.send(value);
+            }
+        }
+    });
+    let first = values.recv_timeout(Duration::from_secs(120));
+    std::thread::sleep(Duration::from_millis(rng.below(most_ms)));
+    child.kill().expect("SIGKILL the writer");
+    let output = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    assert!(
+        first.is_ok(),
+        "the writer reported nothing before it was killed"
+    );
+    assert_eq!(
+        output.status.signal(),
+        Some(SIGKILL),
+        "the writer died of something else: {:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    values.try_iter().last().or(first.ok())
+}
