@@ -212,9 +212,10 @@ impl Storage {
     /// syncs it.
     ///
     /// A first pass finds the complete records, reading each once; the second applies them.
-    /// When the file cannot grow to the size the records need, the records that needed it are
-    /// dropped: a commit grows the file before it writes anything into it, so nothing of
-    /// them reached the file. Any other failure fails the open and keeps the journal.
+    /// When the filesystem refuses the size the records need as too large, the records that
+    /// needed it are dropped: a commit grows the file before it writes anything into it, so
+    /// nothing of them reached the file. Any other failure (a full disk among them) fails the
+    /// open and keeps the journal for the next try.
     fn complete(&mut self, journal: &File, first: Position) -> Result<Recovery, MemoryError> {
         let size_now = self.file.size()?;
         let mut cursor = Cursor::new(journal, HEADER_LEN);
@@ -259,7 +260,9 @@ impl Storage {
         if size_now != last.size {
             match self.file.set_size(last.size) {
                 Ok(()) => {}
-                Err(error) if size_now < last.size => {
+                // A size the filesystem refuses as too large (not a full disk, which may pass):
+                // such a record was never applied, since a commit grows the file first.
+                Err(error @ MemoryError::LimitExceeded) if size_now < last.size => {
                     let (fit, fitting_record) = fitting;
                     if let Some(record) = fitting_record
                         && record.size != size_now
@@ -315,7 +318,7 @@ impl Storage {
         if size_now != size
             && let Err(error) = self.file.set_size(size)
         {
-            if size_now < size {
+            if size_now < size && error == MemoryError::LimitExceeded {
                 recovery.discarded = Some(format!(
                     "the group grew the memory to {size} bytes, which the filesystem refused \
                      ({}); nothing of it had reached the file",

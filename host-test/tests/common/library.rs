@@ -1,8 +1,8 @@
 //! Rows and queries of the wasm-dbms component's schema: authors and books.
 
-use host_test::Runtime;
 use host_test::dbms::{Comparison, Db, DbError, DbmsSession, Order, Query, Row, Storage, Value};
 use host_test::dbms::{all, condition, int, text, uint};
+use host_test::{Runtime, WasiConfig};
 
 use super::Sandbox;
 
@@ -46,8 +46,12 @@ pub struct Library {
 impl Library {
     /// Opens `name` in the sandbox on `storage`, with a fixed random seed.
     pub fn open(sandbox: &Sandbox, storage: Storage, name: &str) -> Self {
-        let wasi = sandbox.wasi().with_seed(7);
-        let mut session = DbmsSession::new(Runtime::shared(), &wasi, storage).unwrap();
+        Self::open_with(&sandbox.wasi().with_seed(7), storage, name)
+    }
+
+    /// Opens `name` on `storage` in an instance made with `wasi`.
+    pub fn open_with(wasi: &WasiConfig, storage: Storage, name: &str) -> Self {
+        let mut session = DbmsSession::new(Runtime::shared(), wasi, storage).unwrap();
         let db = session.open(name).unwrap().expect("open the database");
         Self { session, db }
     }
