@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 /// The block index. Its hasher has no random keys: creating it must not draw from the
 /// process's `RandomState` keys, which would shift the order of every `HashMap` wasm-dbms
@@ -135,6 +136,36 @@ impl BlockCache {
         self.index.insert(block, at);
     }
 
+    /// The parts of a write of `data` at `offset` that change what the cache holds, as ranges
+    /// of `data`, with changes fewer than `gap` bytes apart joined; `None` when a block the
+    /// write touches is not cached (then nothing is known about it).
+    pub fn changed_spans(&self, offset: u64, data: &[u8], gap: usize) -> Option<Vec<Range<usize>>> {
+        let mut spans: Vec<Range<usize>> = Vec::new();
+        let mut done = 0;
+        while done < data.len() {
+            let position = offset + done as u64;
+            let within = (position % BLOCK) as usize;
+            let n = (BLOCK as usize - within).min(data.len() - done);
+            let cached =
+                &self.slots[*self.index.get(&(position / BLOCK))?].bytes[within..within + n];
+            let new = &data[done..done + n];
+            if cached != new {
+                for (at, (old, byte)) in cached.iter().zip(new).enumerate() {
+                    if old == byte {
+                        continue;
+                    }
+                    let at = done + at;
+                    match spans.last_mut() {
+                        Some(last) if at - last.end < gap => last.end = at + 1,
+                        _ => spans.push(at..at + 1),
+                    }
+                }
+            }
+            done += n;
+        }
+        Some(spans)
+    }
+
     /// Applies a write of `data` at `offset` to the cached blocks it touches.
     pub fn patch(&mut self, offset: u64, data: &[u8]) {
         let mut done = 0;
@@ -215,6 +246,37 @@ mod tests {
         assert!(!cache.admit(6));
         assert!(!cache.admit(7), "full: the ghosts start over");
         assert!(!cache.admit(5));
+    }
+
+    #[test]
+    fn only_the_changed_bytes_of_a_cached_range_are_spans() {
+        let mut cache = BlockCache::new(4);
+        cache.insert(0, &block(0));
+        cache.insert(1, &block(0));
+        let mut data = vec![0u8; 2 * BLOCK as usize];
+        assert_eq!(cache.changed_spans(0, &data, 8), Some(vec![]));
+        data[3] = 1;
+        data[5] = 1;
+        data[20] = 2;
+        data[BLOCK as usize + 1] = 3;
+        assert_eq!(
+            cache.changed_spans(0, &data, 8),
+            Some(vec![3..6, 20..21, BLOCK as usize + 1..BLOCK as usize + 2])
+        );
+        assert_eq!(
+            cache.changed_spans(0, &data, 64),
+            Some(vec![3..21, BLOCK as usize + 1..BLOCK as usize + 2])
+        );
+        assert_eq!(
+            cache.changed_spans(10, &data[10..30], 8),
+            Some(vec![10..11])
+        );
+        assert_eq!(cache.changed_spans(BLOCK, &[0; 10], 8), Some(vec![]));
+        assert_eq!(
+            cache.changed_spans(2 * BLOCK - 1, &[0; 2], 8),
+            None,
+            "block 2 is not cached"
+        );
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 /// Reads and writes at least this long cross the boundary as 64-bit words.
 const WORDS_FROM: usize = 256;
 
+/// Changed bytes closer than this are written in one call: a call across the boundary costs
+/// about what a few hundred bytes of transfer do.
+const JOIN_GAP: usize = 256;
+
 /// How writes reach the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -430,7 +434,15 @@ impl MemoryProvider for ComponentMemoryProvider {
         }
         // Touched before the attempt: a failed write may have reached part of the range.
         self.touch(offset, buf.len());
-        if let Err(error) = self.store(offset, buf) {
+        // Where the cache knows the bytes, only those that change cross the boundary:
+        // wasm-dbms rewrites whole pages to change a few bytes of them.
+        let stored = match self.cache.changed_spans(offset, buf, JOIN_GAP) {
+            Some(spans) => spans
+                .into_iter()
+                .try_for_each(|span| self.store(offset + span.start as u64, &buf[span])),
+            None => self.store(offset, buf),
+        };
+        if let Err(error) = stored {
             self.cache.forget(offset, buf.len());
             if self.options.mode == Mode::Atomic {
                 return Err(self.fail(format!("a write failed ({error})")));

@@ -219,6 +219,11 @@ impl DbmsSession {
         raw.0.resource_drop(&mut self.store)
     }
 
+    /// The `sync` and `sync-data` calls this instance made on the host's filesystem so far.
+    pub fn syncs(&self) -> u64 {
+        self.store.data().syncs
+    }
+
     /// Drops the database resource: its storage closes (the heap storage writes its image).
     pub fn close(&mut self, db: Db) -> Result<()> {
         db.0.resource_drop(&mut self.store)

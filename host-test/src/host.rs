@@ -97,6 +97,8 @@ pub struct HostState {
     simulated: Option<SimFs>,
     /// The provider instance behind a consumer linked by [`crate::linking`].
     pub linked: Option<LinkedProvider>,
+    /// `sync` and `sync-data` calls made on the host's filesystem ([`crate::sync_count`]).
+    pub syncs: u64,
 }
 
 impl HostState {
@@ -136,6 +138,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         crate::file_lock::add_write_lock_to_open(&mut linker)?;
+        crate::sync_count::add_sync_counting(&mut linker)?;
         crate::linking::add_provider_forwarding(&mut linker)?;
         let mut simulated_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut simulated_linker)?;
@@ -232,6 +235,7 @@ impl Runtime {
             table: ResourceTable::new(),
             simulated: wasi.simulated.clone(),
             linked: None,
+            syncs: 0,
         };
         Ok(Store::new(&self.engine, state))
     }

@@ -15,6 +15,7 @@ pub mod host;
 pub mod linking;
 pub mod provider;
 pub mod simfs;
+pub mod sync_count;
 pub mod todo;
 
 pub use crate::host::{HostState, Runtime, WasiConfig};

@@ -26,16 +26,25 @@ fn run(command: &mut Command) -> Result<String, String> {
 
 /// The package as `wasm-tools` prints it from `path` (a directory or a binary package).
 fn printed(path: &Path) -> String {
-    run(Command::new("wasm-tools").args(["component", "wit"]).arg(path))
-        .unwrap_or_else(|error| panic!("{} does not validate: {error}", path.display()))
+    run(Command::new("wasm-tools")
+        .args(["component", "wit"])
+        .arg(path))
+    .unwrap_or_else(|error| panic!("{} does not validate: {error}", path.display()))
 }
 
 #[test]
 fn the_package_validates_and_its_binary_form_round_trips() {
     let text = printed(&repository().join("wit"));
-    assert!(text.starts_with("package wasm-dbms:memory@0.2.0;"), "{text}");
+    assert!(
+        text.starts_with("package wasm-dbms:memory@0.2.0;"),
+        "{text}"
+    );
     let built = repository().join("artifacts/wasm-dbms-memory.wasm");
-    assert_eq!(printed(&built), text, "what `wkg build` encoded reads back the same");
+    assert_eq!(
+        printed(&built),
+        text,
+        "what `wkg build` encoded reads back the same"
+    );
     let encoded = tempfile::NamedTempFile::new().unwrap();
     run(Command::new("wasm-tools")
         .args(["component", "wit", "--wasm", "-o"])
@@ -49,7 +58,10 @@ fn the_package_validates_and_its_binary_form_round_trips() {
 fn the_adapter_crate_carries_the_same_package() {
     let ours = std::fs::read_to_string(repository().join("wit/memory.wit")).unwrap();
     let adapter = std::fs::read_to_string(repository().join("adapter/wit/memory.wit")).unwrap();
-    assert!(ours == adapter, "adapter/wit/memory.wit differs from wit/memory.wit");
+    assert!(
+        ours == adapter,
+        "adapter/wit/memory.wit differs from wit/memory.wit"
+    );
 }
 
 /// The items of a WIT file that WASI's CI requires a gate on: interfaces, worlds, their
@@ -112,9 +124,11 @@ fn every_item_carries_a_feature_gate() {
 /// from the wasmtime-wasi crate the host builds with): `wac targets` wants every import of a
 /// component named by the world.
 fn worlds_on_wasi() -> tempfile::TempDir {
-    let metadata = run(Command::new(env!("CARGO"))
-        .current_dir(repository())
-        .args(["metadata", "--format-version", "1"]))
+    let metadata = run(Command::new(env!("CARGO")).current_dir(repository()).args([
+        "metadata",
+        "--format-version",
+        "1",
+    ]))
     .unwrap();
     let metadata: serde_json::Value = serde_json::from_str(&metadata).unwrap();
     let wasmtime_wasi = metadata["packages"]

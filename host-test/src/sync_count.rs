@@ -1,0 +1,44 @@
+//! Counting syncs: the benchmark reports how many `sync` and `sync-data` calls a durable
+//! commit costs. The host shadows both methods of wasmtime-wasi's `wasi:filesystem/types`,
+//! counts each call in the store's [`HostState`], and runs wasmtime-wasi's own.
+
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView as _};
+use wasmtime_wasi::p2::bindings::sync::filesystem::types::{ErrorCode, Host, HostDescriptor};
+
+use crate::file_lock::FILESYSTEM_TYPES;
+use crate::host::HostState;
+
+/// Shadows `sync` and `sync-data` in `linker` (which must hold wasmtime-wasi's definitions)
+/// with versions that count each call in [`HostState::syncs`].
+pub fn add_sync_counting(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut instance = linker.instance(FILESYSTEM_TYPES)?;
+    instance.func_wrap(
+        "[method]descriptor.sync-data",
+        |mut store: StoreContextMut<'_, HostState>, (descriptor,): (Resource<Descriptor>,)| {
+            store.data_mut().syncs += 1;
+            let mut view = store.data_mut().filesystem();
+            let synced = match HostDescriptor::sync_data(&mut view, descriptor) {
+                Ok(()) => Ok(()),
+                Err(error) => Err::<(), ErrorCode>(Host::convert_error_code(&mut view, error)?),
+            };
+            Ok((synced,))
+        },
+    )?;
+    instance.func_wrap(
+        "[method]descriptor.sync",
+        |mut store: StoreContextMut<'_, HostState>, (descriptor,): (Resource<Descriptor>,)| {
+            store.data_mut().syncs += 1;
+            let mut view = store.data_mut().filesystem();
+            let synced = match HostDescriptor::sync(&mut view, descriptor) {
+                Ok(()) => Ok(()),
+                Err(error) => Err::<(), ErrorCode>(Host::convert_error_code(&mut view, error)?),
+            };
+            Ok((synced,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
