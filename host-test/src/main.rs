@@ -138,5 +138,10 @@ fn bench(scale: Scale, scratch: Option<PathBuf>, only: Option<String>) -> Result
         bail!("contestants disagree on what they read: {mismatches:?}");
     }
     println!("{}", bench::table(&reports));
+    if only.is_none() {
+        let sizes = scale.recovery_journals();
+        let recovery = bench::measure_recovery(host_test::Runtime::shared(), &dir, &sizes)?;
+        println!("{}", bench::recovery_table(&recovery));
+    }
     Ok(())
 }
