@@ -27,6 +27,13 @@ impl File {
         &self.path
     }
 
+    /// The file's identity where the host can tell it (`metadata-hash`: the same for every
+    /// descriptor of one file, whatever path reached it).
+    pub fn identity(&self) -> Option<(u64, u64)> {
+        let hash = self.descriptor.metadata_hash().ok()?;
+        Some((hash.upper, hash.lower))
+    }
+
     /// The file's size in bytes.
     pub fn size(&self) -> Result<u64, MemoryError> {
         let stat = self

@@ -47,9 +47,10 @@ const WRITE_BUFFER: usize = 256 << 10;
 pub enum Kind {
     /// A journal of this format, with the header's generation and hash.
     Current { generation: u64, chain: u64 },
-    /// A journal whose header was never made durable (empty, or zeros no longer than a
-    /// header: the header is synced before any record is written), or whose header no
-    /// longer matches its hash: no record of it can be read.
+    /// A journal whose header was never made durable: empty, or no longer than a header and
+    /// holding what a header's write cut short leaves (zeros, or a header's first bytes; the
+    /// header is synced before any record is written), or a header that no longer matches
+    /// its hash. No record of it can be read.
     Unfinished { generation: u64 },
     /// A journal of provider 0.1.
     Legacy,
@@ -60,25 +61,37 @@ pub enum Kind {
 /// Reads what a file of `len` bytes whose first bytes (up to [`HEADER_LEN`]) are `prefix`
 /// is.
 pub fn classify(prefix: &[u8], len: u64) -> Kind {
-    if len <= HEADER_LEN && prefix.iter().all(|byte| *byte == 0) {
-        return Kind::Unfinished { generation: 0 };
-    }
     if prefix.starts_with(LEGACY_MAGIC) {
         return Kind::Legacy;
     }
-    if !prefix.starts_with(MAGIC) {
-        return Kind::Foreign;
-    }
     let generation = u64_at(prefix, 8).unwrap_or(0);
-    match prefix.get(..HEADER_LEN as usize) {
-        Some(header) if u64_at(header, 56) == Some(xxh3_64_with_seed(&header[..56], 0)) => {
-            Kind::Current {
-                generation,
-                chain: u64_at(header, 56).unwrap_or(0),
-            }
-        }
-        _ => Kind::Unfinished { generation },
+    if let Some(header) = prefix.get(..HEADER_LEN as usize)
+        && header.starts_with(MAGIC)
+        && u64_at(header, 56) == Some(xxh3_64_with_seed(&header[..56], 0))
+    {
+        return Kind::Current {
+            generation,
+            chain: u64_at(header, 56).unwrap_or(0),
+        };
     }
+    if len <= HEADER_LEN && is_cut_header(prefix) {
+        return Kind::Unfinished { generation };
+    }
+    if prefix.starts_with(MAGIC) {
+        return Kind::Unfinished { generation };
+    }
+    Kind::Foreign
+}
+
+/// Whether `bytes` are what a header's write cut short can leave: zeros, or the first bytes
+/// of a header (its magic, any generation, zeros up to its hash).
+fn is_cut_header(bytes: &[u8]) -> bool {
+    if bytes.iter().all(|byte| *byte == 0) {
+        return true;
+    }
+    let magic = bytes.len().min(MAGIC.len());
+    let zeros = bytes.get(16..bytes.len().min(56)).unwrap_or(&[]);
+    bytes[..magic] == MAGIC[..magic] && zeros.iter().all(|byte| *byte == 0)
 }
 
 /// The header of a journal of `generation`, and its hash (the first record's chain).
@@ -376,6 +389,15 @@ mod tests {
         );
         assert_eq!(classify(&[], 0), Kind::Unfinished { generation: 0 });
         assert_eq!(classify(&[0; 64], 64), Kind::Unfinished { generation: 0 });
+        for cut in 1..HEADER_LEN as usize {
+            assert!(
+                matches!(
+                    classify(&header[..cut], cut as u64),
+                    Kind::Unfinished { .. }
+                ),
+                "a header cut at {cut}"
+            );
+        }
         assert_eq!(
             classify(&[0; 64], full),
             Kind::Foreign,
@@ -386,6 +408,19 @@ mod tests {
         assert_eq!(classify(&damaged, full), Kind::Unfinished { generation: 7 });
         assert_eq!(classify(b"WDBMJRN1 and the rest", 21), Kind::Legacy);
         assert_eq!(classify(b"my own notes", 12), Kind::Foreign);
-        assert_eq!(classify(b"WDBM", 4), Kind::Foreign);
+        assert_eq!(classify(b"WDBMX", 5), Kind::Foreign);
+        let notes = [&header[..6], b"notes here"].concat();
+        assert_eq!(
+            classify(&notes, 16),
+            Kind::Foreign,
+            "text after a magic's first bytes"
+        );
+        let mut cut = header[..20].to_vec();
+        cut[18] = b'!';
+        assert_eq!(
+            classify(&cut, 20),
+            Kind::Unfinished { generation: 7 },
+            "our magic, whole"
+        );
     }
 }

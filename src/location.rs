@@ -83,9 +83,11 @@ impl Location {
     /// Only `read | write` descriptor flags are asked for, so hosts that refuse the
     /// directory-mutation or sync flags on open (such as jco) open the file too.
     pub fn open_file(&self) -> Result<(File, bool), MemoryError> {
+        // A symbolic link is refused rather than followed: the journal lives beside the path
+        // opened, and two paths to one file would give it two journals.
         let open = |flags| {
             self.directory.open_at(
-                PathFlags::SYMLINK_FOLLOW,
+                PathFlags::empty(),
                 &self.name,
                 flags,
                 DescriptorFlags::READ | DescriptorFlags::WRITE,
@@ -120,6 +122,10 @@ impl Location {
             ErrorCode::IsDirectory => {
                 MemoryError::InvalidPath(format!("`{}` is a directory, not a file", self.path))
             }
+            ErrorCode::Loop => MemoryError::InvalidPath(format!(
+                "`{}` is a symbolic link; open the file it points to",
+                self.path
+            )),
             code => io(&self.path, "open", code),
         }
     }
@@ -141,10 +147,26 @@ impl Location {
             OpenFlags::empty(),
             DescriptorFlags::READ | DescriptorFlags::WRITE,
         ) {
-            Ok(descriptor) => Ok(Some(File::new(descriptor, self.journal_path()))),
+            Ok(descriptor) => match descriptor.get_type() {
+                Ok(DescriptorType::RegularFile) => {
+                    Ok(Some(File::new(descriptor, self.journal_path())))
+                }
+                _ => Err(self.journal_taken()),
+            },
             Err(ErrorCode::NoEntry) => Ok(None),
+            Err(ErrorCode::IsDirectory | ErrorCode::Loop) => Err(self.journal_taken()),
             Err(code) => Err(io(&self.journal_path(), "open", code)),
         }
+    }
+
+    /// The error of a journal's name taken by something that is not a regular file.
+    fn journal_taken(&self) -> MemoryError {
+        MemoryError::InvalidPath(format!(
+            "`{}` is not a journal of this provider, so `{}` cannot keep its journal there; it \
+             was left untouched: move it away",
+            self.journal_path(),
+            self.path
+        ))
     }
 
     /// Creates the journal beside the file; it must not exist.

@@ -30,12 +30,18 @@ impl Memory {
     pub fn open(path: &str, options: &OpenOptions) -> Result<Self, MemoryError> {
         let limits = Limits::from_options(options)?;
         let location = Location::resolve(path)?;
-        let lock = PathLock::acquire(location.key().to_owned()).ok_or_else(|| {
+        let file = Storage::open_file(&location)?;
+        // Held before the journal is touched: another memory of this file would share it.
+        let key = match file.identity() {
+            Some((upper, lower)) => format!("file {upper:016x}{lower:016x}"),
+            None => format!("path {}", location.key()),
+        };
+        let lock = PathLock::acquire(key).ok_or_else(|| {
             MemoryError::Locked(format!(
                 "`{path}` is held by another memory of this instance"
             ))
         })?;
-        let (storage, recovery) = Storage::open(location, limits)?;
+        let (storage, recovery) = Storage::recover(location, file, limits)?;
         Ok(Self {
             storage: RefCell::new(storage),
             group: RefCell::new(None),
@@ -64,12 +70,20 @@ impl Memory {
         self.pages() * PAGE_SIZE
     }
 
-    /// Refuses every call once a commit failed past the point of withdrawal.
+    /// Refuses every call once one answered `reopen-required`.
     fn usable(&self) -> Result<(), MemoryError> {
         match &*self.reopen_required.borrow() {
             Some(why) => Err(MemoryError::ReopenRequired(why.clone())),
             None => Ok(()),
         }
+    }
+
+    /// Passes `result` on, remembering a `reopen-required` so that every later call refuses.
+    fn settled<T>(&self, result: Result<T, MemoryError>) -> Result<T, MemoryError> {
+        if let Err(MemoryError::ReopenRequired(why)) = &result {
+            *self.reopen_required.borrow_mut() = Some(why.clone());
+        }
+        result
     }
 
     /// `grow`: the page count before the call.
@@ -82,7 +96,7 @@ impl Memory {
         let size = self.limits.grown_size(previous, new_pages)?;
         match &mut *self.group.borrow_mut() {
             Some(group) => group.pages = size / PAGE_SIZE,
-            None => self.storage.borrow_mut().grow(size / PAGE_SIZE)?,
+            None => self.settled(self.storage.borrow_mut().grow(size / PAGE_SIZE))?,
         }
         Ok(previous)
     }
@@ -116,20 +130,20 @@ impl Memory {
         checked_transfer(offset, data.len() as u64, self.size())?;
         match &mut *self.group.borrow_mut() {
             Some(group) => group.write(offset, data, self.limits.max_group_bytes),
-            None => self.storage.borrow_mut().write(offset, data),
+            None => self.settled(self.storage.borrow_mut().write(offset, data)),
         }
     }
 
     /// `sync`.
     pub fn sync(&self) -> Result<(), MemoryError> {
         self.usable()?;
-        self.storage.borrow_mut().sync()
+        self.settled(self.storage.borrow_mut().sync())
     }
 
     /// `checkpoint`.
     pub fn checkpoint(&self) -> Result<(), MemoryError> {
         self.usable()?;
-        self.storage.borrow_mut().checkpoint()
+        self.settled(self.storage.borrow_mut().checkpoint())
     }
 
     /// `begin-group`.
@@ -152,10 +166,7 @@ impl Memory {
             .take()
             .ok_or(MemoryError::NoOpenGroup)?;
         let committed = self.storage.borrow_mut().commit(&group, durable);
-        if let Err(MemoryError::ReopenRequired(why)) = &committed {
-            *self.reopen_required.borrow_mut() = Some(why.clone());
-        }
-        committed
+        self.settled(committed)
     }
 
     /// `abort-group`.

@@ -26,13 +26,20 @@
 //!    syncs the file before it starts a new generation of the journal (a new header whose
 //!    generation no old record carries), and syncs that header before any record of the new
 //!    generation is written.
-//! 5. **A failed commit is gone or certain to complete.** Before the file changes, a failure
-//!    withdraws the record (truncates the journal before it) and the group is discarded; a
-//!    failure once the file may have changed, or when the record cannot be withdrawn, leaves
-//!    the record whole, and the memory must be reopened, which completes it.
+//! 5. **A failed commit is gone or certain to be settled by the next open.** Before the
+//!    record is complete, or when the file's growth fails and the record's withdrawal
+//!    (truncating the journal before it) is synced, the group is discarded and the memory
+//!    stays usable. Otherwise the record stays whole and the memory must be reopened: the
+//!    next open completes it (or, when the filesystem refuses its growth as too large, drops
+//!    it and says so).
 //! 6. **The file's and the journal's names survive a power loss** once a durable commit or a
 //!    `sync` returns: a file created by `open` has its directory synced at once, a journal
 //!    when it is first used by a durable commit or a `sync`.
+//! 7. **A failed sync of the file or the journal ends the memory's use.** After an `fsync`
+//!    error, Linux may have dropped the data it failed to write while the next `fsync`
+//!    succeeds; so, as PostgreSQL and RocksDB do, the memory refuses every call from then on
+//!    (`reopen-required`), keeping the journal, and the next open writes the journal's
+//!    groups again. Writes outside groups since the last successful sync are then uncertain.
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::{MemoryError, Recovery};
 use crate::bounds::{Limits, PAGE_SIZE};
@@ -42,6 +49,25 @@ use crate::group::Group;
 use crate::journal::{self, Cursor, HEADER_LEN, Kind, Position};
 use crate::legacy;
 use crate::location::Location;
+
+/// The error that ends the memory's use after a sync of `what` failed (invariant 7).
+fn sync_failed(what: &str, error: MemoryError) -> MemoryError {
+    MemoryError::ReopenRequired(format!(
+        "a sync of `{what}` failed ({}): what the disk holds is no longer certain; open the \
+         file again, and the groups in its journal are written again",
+        describe(&error)
+    ))
+}
+
+/// The error of a durable commit whose first step, the sync of the file's own pending
+/// writes, failed: nothing of the group was written, but the disk is uncertain (invariant 7).
+fn not_journaled(what: &str, error: MemoryError) -> MemoryError {
+    MemoryError::ReopenRequired(format!(
+        "a sync of `{what}` failed ({}) before the group was written: the group is not in the \
+         journal; open the file again",
+        describe(&error)
+    ))
+}
 
 /// A memory's file and journal, and what of them is not yet on stable storage.
 pub struct Storage {
@@ -117,9 +143,10 @@ impl Journal {
 }
 
 impl Storage {
-    /// Opens the memory's file at `location`, settles a journal left by a crash, and
-    /// returns the storage with what the recovery did.
-    pub fn open(location: Location, limits: Limits) -> Result<(Self, Recovery), MemoryError> {
+    /// Opens the memory's file at `location` (creating it empty), checks its size, and makes
+    /// a new file's name durable. Nothing else is touched: a journal beside it is settled by
+    /// [`Storage::recover`], once the caller holds the file.
+    pub fn open_file(location: &Location) -> Result<File, MemoryError> {
         let (file, created) = location.open_file()?;
         let size = file.size()?;
         if created || size == 0 {
@@ -130,15 +157,27 @@ impl Storage {
         if size % PAGE_SIZE != 0 {
             return Err(MemoryError::MisalignedFile(size));
         }
+        Ok(file)
+    }
+
+    /// Settles the journal a crash left beside `file`, and returns the storage with what
+    /// the recovery did.
+    pub fn recover(
+        location: Location,
+        file: File,
+        limits: Limits,
+    ) -> Result<(Self, Recovery), MemoryError> {
         let mut storage = Self {
             location,
             file,
-            pages: size / PAGE_SIZE,
+            pages: 0,
             journal: None,
-            file_unsynced: false,
+            // A previous session may have left writes outside groups unsynced (its close syncs
+            // only with a journal): the first durable commit syncs the file first.
+            file_unsynced: true,
             limits,
         };
-        let recovery = storage.recover()?;
+        let recovery = storage.recover_journal()?;
         storage.pages = storage.file.size()? / PAGE_SIZE;
         Ok((storage, recovery))
     }
@@ -153,86 +192,86 @@ impl Storage {
         self.location.path()
     }
 
-    /// Settles the journal found beside the file, if any.
-    fn recover(&mut self) -> Result<Recovery, MemoryError> {
-        let none = Recovery {
+    /// Settles the journal found beside the file, if any, and keeps it as this memory's
+    /// journal, started afresh.
+    fn recover_journal(&mut self) -> Result<Recovery, MemoryError> {
+        let mut recovery = Recovery {
             completed_groups: 0,
             journal_bytes: 0,
             discarded: None,
         };
         let Some(journal) = self.location.open_journal()? else {
-            return Ok(none);
+            return Ok(recovery);
         };
         let len = journal.size()?;
         let prefix = journal.read_exact_at(0, len.min(HEADER_LEN) as usize)?;
-        match journal::classify(&prefix, len) {
-            Kind::Foreign => Err(MemoryError::InvalidPath(format!(
-                "`{}` is not a journal of this provider, so `{}` cannot keep its journal there; \
-                 it was left untouched: move it away",
-                journal.path(),
-                self.location.path()
-            ))),
+        let generation = match journal::classify(&prefix, len) {
+            Kind::Foreign => {
+                return Err(MemoryError::InvalidPath(format!(
+                    "`{}` is not a journal of this provider, so `{}` cannot keep its journal \
+                     there; it was left untouched: move it away",
+                    journal.path(),
+                    self.location.path()
+                )));
+            }
             Kind::Legacy => {
-                let recovery = self.complete_legacy(&journal, len)?;
-                // Emptied durably before it goes: if a power loss brings the name back, what
-                // comes back is an empty journal, never the old group.
-                journal.set_size(0)?;
-                journal.sync()?;
-                self.location.remove_journal()?;
-                Ok(recovery)
+                recovery = self.complete_legacy(&journal, len)?;
+                // Its group is on stable storage in the file now. The journal becomes one of
+                // this format, empty: a crash while it does leaves either the old journal,
+                // whose group is already in the file, or a header whose records are none.
+                0
             }
-            Kind::Unfinished { generation } => {
-                self.journal = Some(Journal::start(
-                    journal,
-                    generation.wrapping_add(1),
-                    self.limits.checkpoint_bytes,
-                )?);
-                Ok(none)
-            }
+            Kind::Unfinished { generation } => generation,
             Kind::Current { generation, chain } => {
                 let first = Position {
                     generation,
                     sequence: 0,
                     chain,
                 };
-                let recovery = self.complete(&journal, first)?;
+                recovery = self.complete(&journal, first)?;
                 // Invariant 4: the completed groups are on stable storage in the file (synced
                 // by `complete`) before the new generation makes their records stale.
-                self.journal = Some(Journal::start(
-                    journal,
-                    generation.wrapping_add(1),
-                    self.limits.checkpoint_bytes,
-                )?);
-                Ok(recovery)
+                generation
             }
-        }
+        };
+        self.journal = Some(Journal::start(
+            journal,
+            generation.wrapping_add(1),
+            self.limits.checkpoint_bytes,
+        )?);
+        Ok(recovery)
     }
 
     /// Applies the complete records of the journal, starting at `first`, to the file and
     /// syncs it.
     ///
     /// A first pass finds the complete records, reading each once; the second applies them.
-    /// When the filesystem refuses the size the records need as too large, the records that
-    /// needed it are dropped: a commit grows the file before it writes anything into it, so
-    /// nothing of them reached the file. Any other failure (a full disk among them) fails the
-    /// open and keeps the journal for the next try.
+    /// When the filesystem refuses the size the last records need as too large, the longest
+    /// run of records whose size it accepts is completed and the rest dropped: a commit grows
+    /// the file before it writes anything into it, so nothing of a record whose size the
+    /// file never had reached it, and a commit whose growth failed was never acknowledged.
+    /// Any other failure (a full disk among them) fails the open and keeps the journal for
+    /// the next try.
     fn complete(&mut self, journal: &File, first: Position) -> Result<Recovery, MemoryError> {
-        let size_now = self.file.size()?;
         let mut cursor = Cursor::new(journal, HEADER_LEN);
         let mut next = first;
-        let mut last = None;
-        // The records whose size the file already has: how many, and the last one.
-        let mut fitting = (0u64, None);
+        let mut last: Option<journal::Record> = None;
+        // Each size the records reach, with how many records reach no further: sizes only
+        // grow, so this holds one entry per growth.
+        let mut sizes: Vec<(u64, u64)> = Vec::new();
         let mut count = 0u64;
-        while let Some(record) = journal::read_record(
-            &mut cursor,
-            next,
-            last.map_or(0, |r: journal::Record| r.size),
-            |_, _| Ok(()),
-        )? {
+        while let Some(record) =
+            journal::read_record(&mut cursor, next, last.map_or(0, |r| r.size), |_, _| Ok(()))?
+        {
             count += 1;
-            if record.size <= size_now {
-                fitting = (count, Some(record));
+            match sizes.last_mut() {
+                Some((size, records)) if *size == record.size => *records = count,
+                _ => {
+                    sizes.try_reserve(1).map_err(|_| {
+                        io_detail(journal.path(), "cannot allocate the list of its sizes")
+                    })?;
+                    sizes.push((record.size, count));
+                }
             }
             next.sequence += 1;
             next.chain = record.hash;
@@ -257,29 +296,35 @@ impl Storage {
         };
         let mut completing = count;
         let mut discarded = None;
-        if size_now != last.size {
-            match self.file.set_size(last.size) {
-                Ok(()) => {}
-                // A size the filesystem refuses as too large (not a full disk, which may pass):
-                // such a record was never applied, since a commit grows the file first.
-                Err(error @ MemoryError::LimitExceeded) if size_now < last.size => {
-                    let (fit, fitting_record) = fitting;
-                    if let Some(record) = fitting_record
-                        && record.size != size_now
-                    {
-                        self.file.set_size(record.size).map_err(failed)?;
-                    }
-                    completing = fit;
-                    discarded = Some(format!(
-                        "{} group(s) grew the memory to {} bytes, which the filesystem refused \
-                         ({}); nothing of them had reached the file",
-                        count - fit,
-                        last.size,
-                        describe(&error)
-                    ));
+        let size_now = self.file.size()?;
+        // From the largest size down: the first the filesystem takes.
+        let mut refusal = None;
+        for (size, records) in sizes.iter().rev() {
+            let resized = if *size == size_now {
+                Ok(())
+            } else {
+                self.file.set_size(*size)
+            };
+            match resized {
+                Ok(()) => {
+                    completing = *records;
+                    break;
+                }
+                Err(error @ MemoryError::LimitExceeded) => {
+                    refusal = Some(error);
+                    completing = 0;
                 }
                 Err(error) => return Err(failed(error)),
             }
+        }
+        if let Some(error) = refusal {
+            discarded = Some(format!(
+                "{} group(s) grew the memory to {} bytes, which the filesystem refused ({}); \
+                 nothing of them had reached the file",
+                count - completing,
+                last.size,
+                describe(&error)
+            ));
         }
         let mut cursor = Cursor::new(journal, HEADER_LEN);
         let mut next = first;
@@ -303,8 +348,8 @@ impl Storage {
         })
     }
 
-    /// Completes the group of a journal left by provider 0.1, when it is complete, and
-    /// syncs the file.
+    /// Completes the group of a journal left by provider 0.1, when it is complete and not
+    /// older than the file, and syncs the file.
     fn complete_legacy(&mut self, journal: &File, len: u64) -> Result<Recovery, MemoryError> {
         let mut recovery = Recovery {
             completed_groups: 0,
@@ -315,6 +360,12 @@ impl Storage {
             return Ok(recovery);
         };
         let size_now = self.file.size()?;
+        if size < size_now {
+            // Provider 0.1 grew the file before writing it and never shrank it: a journal
+            // smaller than the file is one whose removal a crash undid, older than the pages
+            // past it. Completing it would undo later work.
+            return Ok(recovery);
+        }
         if size_now != size
             && let Err(error) = self.file.set_size(size)
         {
@@ -371,14 +422,17 @@ impl Storage {
     /// Commits `group`: on failure, the error is `group-discarded` or `reopen-required`.
     pub fn commit(&mut self, group: &Group, durable: bool) -> Result<(), MemoryError> {
         if group.is_empty() && group.pages == self.pages {
-            return Ok(());
+            // Nothing to write; a durable commit still makes everything before it durable.
+            return if durable { self.sync() } else { Ok(()) };
         }
         let discard = |error: MemoryError| MemoryError::GroupDiscarded(describe(&error));
 
         // Step 1 (invariant 3): changes outside groups made before this group become
         // durable before it does.
         if durable && self.file_unsynced {
-            self.file.sync().map_err(discard)?;
+            self.file
+                .sync()
+                .map_err(|error| not_journaled(self.file.path(), error))?;
             self.file_unsynced = false;
         }
 
@@ -407,13 +461,12 @@ impl Storage {
         };
         journal.unsynced = true;
 
-        // Step 4 (invariant 3): a durable record reaches stable storage before the file
-        // changes.
+        // Step 4 (invariants 3 and 7): a durable record reaches stable storage before the
+        // file changes. When the sync fails the record stays: the next open completes it.
         if durable {
             if let Err(error) = journal.file.sync() {
-                return Err(self.withdraw(start, error));
+                return Err(sync_failed(journal.file.path(), error));
             }
-            let journal = self.journal.as_mut().expect("a ready journal");
             journal.unsynced = false;
         }
 
@@ -442,10 +495,10 @@ impl Storage {
         journal.next.chain = record.hash;
         self.pages = group.pages;
 
-        // Recovery stays bounded: past the limit the journal is emptied. A failure here
-        // loses nothing (the records stay, and the next commit tries again).
+        // Recovery stays bounded: past the limit the journal is emptied. A failure here is
+        // the checkpoint's to report: the commit itself is done.
         if journal.end - HEADER_LEN > self.limits.checkpoint_bytes {
-            let _ = self.checkpoint();
+            self.checkpoint()?;
         }
         Ok(())
     }
@@ -455,7 +508,11 @@ impl Storage {
     /// durable commit.
     fn ready_journal(&mut self, durable: bool) -> Result<(), MemoryError> {
         if self.journal.is_none() {
-            let file = self.location.create_journal()?;
+            let file = match self.location.create_journal() {
+                Ok(file) => file,
+                // Left by an attempt whose header failed and whose removal failed too.
+                Err(_) => self.unfinished_journal()?,
+            };
             match Journal::start(file, 1, self.limits.checkpoint_bytes) {
                 Ok(journal) => self.journal = Some(journal),
                 Err(error) => {
@@ -476,22 +533,49 @@ impl Storage {
         Ok(())
     }
 
-    /// Takes back the record written at `start` after `cause` failed, before the file
-    /// changed: discarded when the journal could be truncated before it, or else left whole
-    /// for the next open to complete.
+    /// The journal file an earlier failed creation left, when it holds no record.
+    fn unfinished_journal(&self) -> Result<File, MemoryError> {
+        let file = self.location.open_journal()?.ok_or_else(|| {
+            io_detail(
+                &self.location.journal_path(),
+                "cannot be created nor opened",
+            )
+        })?;
+        let len = file.size()?;
+        let prefix = file.read_exact_at(0, len.min(HEADER_LEN) as usize)?;
+        match journal::classify(&prefix, len) {
+            Kind::Unfinished { .. } => Ok(file),
+            _ => Err(MemoryError::InvalidPath(format!(
+                "`{}` appeared beside the file and is not an empty journal; it was left untouched",
+                file.path()
+            ))),
+        }
+    }
+
+    /// Takes back the record written at `start` after the file's growth failed with
+    /// `cause`, before the file changed: discarded once the journal is truncated before it
+    /// on stable storage; otherwise the next open settles it.
     fn withdraw(&mut self, start: u64, cause: MemoryError) -> MemoryError {
         let journal = self.journal.as_mut().expect("a ready journal");
         if let Err(error) = journal.file.set_size(start) {
             return MemoryError::ReopenRequired(format!(
                 "{}, and withdrawing the group from the journal failed too ({}); the next open \
-                 completes it",
+                 completes it, or drops it and says so when the file still cannot grow",
                 describe(&cause),
                 describe(&error)
             ));
         }
-        // After a failed sync nothing is certain on that disk; the truncation is synced where
-        // the disk still allows.
-        let _ = journal.file.sync();
+        if let Err(error) = journal.file.sync() {
+            // Invariant 7: the truncation may not be on disk, and the journal is uncertain.
+            return MemoryError::ReopenRequired(format!(
+                "{}; the group was withdrawn from the journal, but its sync failed ({}): after a \
+                 power loss the next open may still find the group, and then completes it or \
+                 drops it and says so",
+                describe(&cause),
+                describe(&error)
+            ));
+        }
+        journal.unsynced = false;
         MemoryError::GroupDiscarded(format!(
             "{}; the group was withdrawn from the journal",
             describe(&cause)
@@ -501,18 +585,23 @@ impl Storage {
     /// Puts every change made so far on stable storage: the records of committed groups
     /// (with the journal's name) and the file's changes outside groups.
     pub fn sync(&mut self) -> Result<(), MemoryError> {
-        if let Some(journal) = &mut self.journal
-            && journal.unsynced
-        {
-            journal.file.sync()?;
-            journal.unsynced = false;
-            if !journal.entry_durable {
+        if let Some(journal) = &mut self.journal {
+            if journal.unsynced {
+                journal
+                    .file
+                    .sync()
+                    .map_err(|error| sync_failed(journal.file.path(), error))?;
+                journal.unsynced = false;
+            }
+            if journal.replayable() && !journal.entry_durable {
                 self.location.sync_directory()?;
                 journal.entry_durable = true;
             }
         }
         if self.file_unsynced {
-            self.file.sync()?;
+            self.file
+                .sync()
+                .map_err(|error| sync_failed(self.file.path(), error))?;
             self.file_unsynced = false;
         }
         Ok(())
@@ -521,7 +610,9 @@ impl Storage {
     /// Syncs the file, then starts a new, empty generation of the journal (invariant 4):
     /// afterwards the file alone holds the memory.
     pub fn checkpoint(&mut self) -> Result<(), MemoryError> {
-        self.file.sync()?;
+        self.file
+            .sync()
+            .map_err(|error| sync_failed(self.file.path(), error))?;
         self.file_unsynced = false;
         if let Some(journal) = &mut self.journal
             && journal.replayable()

@@ -43,52 +43,70 @@ fn discarded(result: Result<(), MemoryError>) -> String {
 }
 
 #[test]
-fn a_refused_durable_commit_is_gone_for_good_and_later_writes_stay() {
-    // Every call a durable commit makes that can fail before the file changes: the sync of
-    // the file's own pending writes, the journal's write, its sync.
-    for (kind, error) in [
-        (CallKind::SyncData, ErrorCode::Io),
-        (CallKind::Write, ErrorCode::InsufficientSpace),
-    ] {
+fn a_refused_durable_commit_is_gone_or_settled_by_the_next_open_and_later_writes_stay() {
+    // The calls of a durable commit that fail before the file changes, and what each leaves:
+    // the journal's write cut short discards the group and the memory goes on; a failed
+    // sync (of the file's pending writes before the record, or of the record) ends the
+    // memory's use, and the next open finds the group absent, as the error said.
+    struct Case {
+        kind: CallKind,
+        error: ErrorCode,
+        reopen: bool,
+    }
+    let cases = [
+        Case {
+            kind: CallKind::Write,
+            error: ErrorCode::InsufficientSpace,
+            reopen: false,
+        },
+        Case {
+            kind: CallKind::SyncData,
+            error: ErrorCode::Io,
+            reopen: true,
+        },
+    ];
+    for case in cases {
         let fs = SimFs::new();
-        let (mut provider, memory) = prepared(&fs);
+        let (mut provider, mut memory) = prepared(&fs);
         provider.write(memory, 100, b"outside").unwrap().unwrap();
         provider.begin_group(memory).unwrap().unwrap();
         provider.write(memory, 10, b"refused").unwrap().unwrap();
         let records_before = journal_of(&fs, "db.bin").records.len();
-        fs.fail_call(1, kind, error);
-        let why = discarded(provider.commit_group(memory, true).unwrap());
-        assert!(why.contains("db.bin"), "{kind:?}: {why}");
-        // The memory is as before the group and usable; the journal holds no new record.
-        assert_eq!(provider.read(memory, 10, 7).unwrap(), Ok(vec![0; 7]));
-        assert_eq!(journal_of(&fs, "db.bin").records.len(), records_before);
+        fs.fail_call(1, case.kind, case.error);
+        let result = provider.commit_group(memory, true).unwrap();
+        if case.reopen {
+            match result {
+                Err(MemoryError::ReopenRequired(text)) => {
+                    assert!(text.contains("not in the journal"), "{text}")
+                }
+                other => panic!("{:?}: expected reopen-required, got {other:?}", case.kind),
+            }
+            drop(provider);
+            provider = session(&fs);
+            memory = provider.open("db.bin").unwrap().unwrap();
+        } else {
+            let why = discarded(result);
+            assert!(why.contains("db.bin"), "{:?}: {why}", case.kind);
+            assert_eq!(journal_of(&fs, "db.bin").records.len(), records_before);
+        }
+        let refused = vec![0u8; 7];
+        assert_eq!(provider.read(memory, 10, 7).unwrap(), Ok(refused.clone()));
         provider.write(memory, 200, b"later").unwrap().unwrap();
         provider.sync(memory).unwrap().unwrap();
         let after_sync = fs.trace_len();
         drop(provider);
 
         // Reopened after the process died, and at every power cut after the sync: the
-        // refused group is absent, the later writes present.
-        let mut reopened = session(&fs);
-        let memory = reopened.open("db.bin").unwrap().unwrap();
-        assert_eq!(
-            reopened.read(memory, 10, 7).unwrap(),
-            Ok(vec![0; 7]),
-            "{kind:?}"
-        );
-        assert_eq!(
-            reopened.read(memory, 200, 5).unwrap(),
-            Ok(b"later".to_vec())
-        );
-        drop(reopened);
-        for case in fs.crash_states([after_sync], 4, 1) {
-            let mut recovered = session(&case.state.to_fs());
+        // refused group as the error said, the later writes present.
+        for case_state in fs.crash_states([after_sync], 4, 1) {
+            let mut recovered = session(&case_state.state.to_fs());
             let memory = recovered.open("db.bin").unwrap().unwrap();
             assert_eq!(recovered.read(memory, 0, 4).unwrap(), Ok(b"base".to_vec()));
             assert_eq!(
                 recovered.read(memory, 10, 7).unwrap(),
-                Ok(vec![0; 7]),
-                "{case:?}"
+                Ok(refused.clone()),
+                "{:?}",
+                case_state.kind
             );
             assert_eq!(
                 recovered.read(memory, 100, 7).unwrap(),
@@ -100,6 +118,30 @@ fn a_refused_durable_commit_is_gone_for_good_and_later_writes_stay() {
             );
         }
     }
+}
+
+#[test]
+fn a_durable_commit_whose_record_cannot_be_synced_is_completed_by_the_next_open() {
+    let fs = SimFs::new();
+    let (mut provider, memory) = prepared(&fs);
+    provider.begin_group(memory).unwrap().unwrap();
+    provider.write(memory, 10, b"kept").unwrap().unwrap();
+    fs.fail_call(1, CallKind::SyncData, ErrorCode::Io);
+    match provider.commit_group(memory, true).unwrap() {
+        Err(MemoryError::ReopenRequired(text)) => {
+            assert!(text.contains("db.bin-journal"), "{text}")
+        }
+        other => panic!("expected reopen-required, got {other:?}"),
+    }
+    assert!(matches!(
+        provider.read(memory, 0, 4).unwrap(),
+        Err(MemoryError::ReopenRequired(_))
+    ));
+    drop(provider);
+    let mut reopened = session(&fs);
+    let memory = reopened.open("db.bin").unwrap().unwrap();
+    assert_eq!(reopened.recovery(memory).unwrap().completed_groups, 2);
+    assert_eq!(reopened.read(memory, 10, 4).unwrap(), Ok(b"kept".to_vec()));
 }
 
 #[test]
@@ -400,6 +442,18 @@ struct Expected {
 }
 
 impl Expected {
+    /// Whether `found` is what is expected.
+    fn matches(&self, found: &[u8]) -> bool {
+        found.len() == self.bytes.len()
+            && found.iter().enumerate().all(|(at, value)| {
+                *value == self.bytes[at]
+                    || self.either.iter().any(|(offset, data)| {
+                        let offset = *offset as usize;
+                        at >= offset && at < offset + data.len() && data[at - offset] == *value
+                    })
+            })
+    }
+
     fn check(&self, found: &[u8], context: &str) {
         assert_eq!(found.len(), self.bytes.len(), "{context}: size");
         for (at, value) in found.iter().enumerate() {
@@ -429,11 +483,26 @@ fn an_error_at_any_call_leaves_what_the_contract_says() {
             let mut memory = provider.open("sweep.bin").unwrap().ok();
             let mut steps = STEPS.iter();
             while let (Some(handle), Some(step)) = (memory, steps.next()) {
-                let reopen = run_step(&mut provider, handle, *step, &mut expected, &context);
-                if reopen {
-                    provider.close(handle).unwrap();
-                    provider = session(&fs);
-                    memory = Some(provider.open("sweep.bin").unwrap().unwrap());
+                let Next::Reopen(pending) =
+                    run_step(&mut provider, handle, *step, &mut expected, &context)
+                else {
+                    continue;
+                };
+                provider.close(handle).unwrap();
+                provider = session(&fs);
+                let handle = provider.open("sweep.bin").unwrap().unwrap();
+                memory = Some(handle);
+                if let Some(after) = pending {
+                    // Settled by this open: the group whole, or not there at all.
+                    let size = provider.size(handle).unwrap();
+                    let found = provider.read(handle, 0, size).unwrap().unwrap();
+                    let whole = Expected {
+                        bytes: after,
+                        either: expected.either.clone(),
+                    };
+                    if whole.matches(&found) {
+                        expected.bytes = whole.bytes;
+                    }
                 }
             }
             if let Some(handle) = memory {
@@ -460,15 +529,24 @@ fn an_error_at_any_call_leaves_what_the_contract_says() {
     }
 }
 
+/// What a step leaves to do.
+enum Next {
+    /// Go on with the next step.
+    GoOn,
+    /// Reopen the memory (it answered `reopen-required`); the next open settles the group
+    /// whose memory would be `Some(bytes)`: whole, or not there.
+    Reopen(Option<Vec<u8>>),
+}
+
 /// Runs one step, checking that its result is one the contract allows for a failure, and
-/// updating what the memory must hold; returns whether the memory must be reopened.
+/// updating what the memory must hold.
 fn run_step(
     provider: &mut ProviderSession,
     memory: Memory,
     step: Step,
     expected: &mut Expected,
     context: &str,
-) -> bool {
+) -> Next {
     let write = |bytes: &mut Vec<u8>, offset: u64, data: &[u8]| {
         bytes[offset as usize..offset as usize + data.len()].copy_from_slice(data);
     };
@@ -489,6 +567,8 @@ fn run_step(
         Step::Write(offset, data) => match provider.write(memory, offset, data).unwrap() {
             Ok(()) => write(&mut expected.bytes, offset, data),
             Err(MemoryError::Io(_)) => expected.either.push((offset, data.to_vec())),
+            // The checkpoint before it failed to sync: the write was not made.
+            Err(MemoryError::ReopenRequired(_)) => return Next::Reopen(None),
             other => panic!("{context}: write answered {other:?}"),
         },
         Step::Grow(pages) => match provider.grow(memory, pages).unwrap() {
@@ -496,6 +576,7 @@ fn run_step(
                 .bytes
                 .resize(expected.bytes.len() + (pages * PAGE) as usize, 0),
             Err(MemoryError::Io(_)) => {}
+            Err(MemoryError::ReopenRequired(_)) => return Next::Reopen(None),
             other => panic!("{context}: grow answered {other:?}"),
         },
         Step::Group(durable, grow, data, offset) => {
@@ -519,23 +600,22 @@ fn run_step(
                         );
                     }
                 }
-                Err(MemoryError::ReopenRequired(_)) => {
-                    expected.bytes = after;
-                    return true;
-                }
+                Err(MemoryError::ReopenRequired(_)) => return Next::Reopen(Some(after)),
                 other => panic!("{context}: commit answered {other:?}"),
             }
         }
         Step::Sync => match provider.sync(memory).unwrap() {
             Ok(()) | Err(MemoryError::Io(_)) => {}
+            Err(MemoryError::ReopenRequired(_)) => return Next::Reopen(None),
             other => panic!("{context}: sync answered {other:?}"),
         },
         Step::Checkpoint => match provider.checkpoint(memory).unwrap() {
             Ok(()) | Err(MemoryError::Io(_)) => {}
+            Err(MemoryError::ReopenRequired(_)) => return Next::Reopen(None),
             other => panic!("{context}: checkpoint answered {other:?}"),
         },
     }
-    false
+    Next::GoOn
 }
 
 #[test]
