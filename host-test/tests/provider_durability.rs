@@ -308,7 +308,6 @@ fn a_journal_of_provider_0_1_is_completed_and_a_torn_one_dropped() {
         std::fs::write(sandbox.file("old.bin-journal"), &legacy[..cut]).unwrap();
         let mut provider = session(&sandbox);
         let memory = provider.open("old.bin").unwrap().unwrap();
-        assert!(!sandbox.file("old.bin-journal").exists(), "cut at {cut}");
         let complete = cut == legacy.len();
         assert_eq!(
             provider.recovery(memory).unwrap(),
@@ -326,6 +325,7 @@ fn a_journal_of_provider_0_1_is_completed_and_a_torn_one_dropped() {
         }
         assert!(sandbox.bytes("old.bin") == expected, "cut at {cut}");
         provider.close(memory).unwrap();
+        assert!(!sandbox.file("old.bin-journal").exists(), "cut at {cut}");
     }
 }
 
@@ -335,7 +335,9 @@ fn a_file_at_the_journal_name_that_is_no_journal_is_left_untouched_and_the_open_
     let database = image(1, &[(0, b"data")]);
     let mut zeros_then_data = vec![0u8; 64];
     zeros_then_data.extend_from_slice(b"my notes");
-    let foreign: [&[u8]; 4] = [b"my own notes", b"WDBM", &zeros_then_data, &[1; 100]];
+    // (A file of at most 64 bytes holding a journal header's first bytes is what a header's
+    // write cut short leaves: that one is taken for an empty journal.)
+    let foreign: [&[u8]; 4] = [b"my own notes", b"WDBMX", &zeros_then_data, &[1; 100]];
     for contents in foreign {
         std::fs::write(sandbox.file("db.bin"), &database).unwrap();
         std::fs::write(sandbox.file("db.bin-journal"), contents).unwrap();

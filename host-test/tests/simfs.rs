@@ -1328,7 +1328,7 @@ fn the_provider_runs_on_the_simulated_filesystem_and_every_crash_state_reopens()
 }
 
 #[test]
-fn a_failed_sync_reaches_the_provider_as_an_io_error() {
+fn a_failed_sync_ends_the_memory_and_a_reopen_syncs_again() {
     let fs = SimFs::from_files([("db.bin", b"")]);
     let mut provider =
         ProviderSession::new(Runtime::shared(), &WasiConfig::simulated(fs.clone())).unwrap();
@@ -1341,12 +1341,20 @@ fn a_failed_sync_reaches_the_provider_as_an_io_error() {
         ErrorCode::Io,
     );
     let error = provider.sync(memory).unwrap().unwrap_err();
-    assert!(matches!(error, MemoryError::Io(_)), "{error:?}");
+    assert!(matches!(error, MemoryError::ReopenRequired(_)), "{error:?}");
     assert_eq!(fs.injected_faults(), 1);
     assert_eq!(
         state_now(&fs, CrashKind::DropUnsynced).file("db.bin"),
         Some(&b""[..])
     );
+    assert!(matches!(
+        provider.sync(memory).unwrap(),
+        Err(MemoryError::ReopenRequired(_))
+    ));
+    drop(provider);
+    let mut provider =
+        ProviderSession::new(Runtime::shared(), &WasiConfig::simulated(fs.clone())).unwrap();
+    let memory = provider.open("db.bin").unwrap().unwrap();
     provider.sync(memory).unwrap().unwrap();
     let durable = state_now(&fs, CrashKind::DropUnsynced);
     assert_eq!(&durable.file("db.bin").unwrap()[..4], b"data");
