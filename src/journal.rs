@@ -321,32 +321,11 @@ pub fn read_record(
     hasher.update(head);
     let mut left = body;
     for _ in 0..count {
-        let Some(range_head) = cursor.take(RANGE_HEAD_LEN as usize)? else {
+        let hash = &mut |bytes: &[u8]| hasher.update(bytes);
+        let Some(taken) = read_range(cursor, size, left, hash, &mut apply)? else {
             return Ok(None);
         };
-        let (offset, len) = (
-            u64_at(range_head, 0).unwrap_or(0),
-            u64_at(range_head, 8).unwrap_or(0),
-        );
-        hasher.update(range_head);
-        let fits = offset.checked_add(len).is_some_and(|end| end <= size)
-            && len
-                .checked_add(RANGE_HEAD_LEN)
-                .is_some_and(|used| used <= left);
-        if !fits {
-            return Ok(None);
-        }
-        left -= RANGE_HEAD_LEN + len;
-        let mut at = offset;
-        let complete = cursor.stream(len, |bytes| {
-            hasher.update(bytes);
-            apply(at, bytes)?;
-            at += bytes.len() as u64;
-            Ok(())
-        })?;
-        if !complete {
-            return Ok(None);
-        }
+        left -= taken;
     }
     if left != 0 {
         return Ok(None);
@@ -363,6 +342,41 @@ pub fn read_record(
         size,
         hash,
     }))
+}
+
+/// Reads one range at the cursor (`offset: u64, len: u64`, then `len` bytes) of a memory of
+/// `size` bytes, in at most `room` bytes of the journal: every byte read goes to `hash`, the
+/// range's own to `apply(offset, bytes)` a piece at a time. Returns the bytes the range
+/// took, or `None` when it is cut short or does not fit.
+pub fn read_range(
+    cursor: &mut Cursor<'_>,
+    size: u64,
+    room: u64,
+    hash: &mut impl FnMut(&[u8]),
+    apply: &mut impl FnMut(u64, &[u8]) -> Result<(), MemoryError>,
+) -> Result<Option<u64>, MemoryError> {
+    let Some(range_head) = cursor.take(RANGE_HEAD_LEN as usize)? else {
+        return Ok(None);
+    };
+    hash(range_head);
+    let (offset, len) = (
+        u64_at(range_head, 0).unwrap_or(0),
+        u64_at(range_head, 8).unwrap_or(0),
+    );
+    let taken = len.checked_add(RANGE_HEAD_LEN);
+    let fits = offset.checked_add(len).is_some_and(|end| end <= size)
+        && taken.is_some_and(|taken| taken <= room);
+    if !fits {
+        return Ok(None);
+    }
+    let mut at = offset;
+    let complete = cursor.stream(len, |bytes| {
+        hash(bytes);
+        apply(at, bytes)?;
+        at += bytes.len() as u64;
+        Ok(())
+    })?;
+    Ok(complete.then_some(len + RANGE_HEAD_LEN))
 }
 
 /// The little-endian u64 at `at`, if `bytes` holds one there.

@@ -9,7 +9,7 @@
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
 use crate::bounds::{MAX_SIZE, PAGE_SIZE};
 use crate::file::File;
-use crate::journal::{Cursor, u64_at};
+use crate::journal::{Cursor, read_range, u64_at};
 
 /// Reads the 0.1 journal of `len` bytes: returns the memory's size after its group when the
 /// journal is complete and consistent, passing each range's bytes to `apply(offset, bytes)`
@@ -33,30 +33,9 @@ pub fn read(
         return Ok(None);
     }
     for _ in 0..count {
-        let Some(range_head) = cursor.take(16)? else {
-            return Ok(None);
-        };
-        hash.update(range_head);
-        let (offset, range_len) = (
-            u64_at(range_head, 0).unwrap_or(0),
-            u64_at(range_head, 8).unwrap_or(0),
-        );
-        let inside = offset.checked_add(range_len).is_some_and(|end| end <= size);
-        let in_file = cursor
-            .position()
-            .checked_add(range_len)
-            .is_some_and(|end| end <= body_len);
-        if !inside || !in_file {
-            return Ok(None);
-        }
-        let mut at = offset;
-        let complete = cursor.stream(range_len, |bytes| {
-            hash.update(bytes);
-            apply(at, bytes)?;
-            at += bytes.len() as u64;
-            Ok(())
-        })?;
-        if !complete {
+        let room = body_len.saturating_sub(cursor.position());
+        let update = &mut |bytes: &[u8]| hash.update(bytes);
+        if read_range(&mut cursor, size, room, update, &mut apply)?.is_none() {
             return Ok(None);
         }
     }

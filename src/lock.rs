@@ -1,4 +1,5 @@
-//! The paths this component instance holds open: a second `open` of one is `locked`.
+//! The files this component instance holds open, by identity: a second `open` of one, by
+//! whatever path, is `locked`.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -11,7 +12,7 @@ thread_local! {
 pub struct PathLock(String);
 
 impl PathLock {
-    /// Holds `key`, or returns `None` when it is held already.
+    /// Holds `key` (a file's identity), or returns `None` when it is held already.
     pub fn acquire(key: String) -> Option<Self> {
         // Build the lock only when the key was free: dropping one releases its key.
         if HELD.with(|held| held.borrow_mut().insert(key.clone())) {

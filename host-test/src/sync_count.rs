@@ -4,7 +4,8 @@
 
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource};
-use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemView as _};
+use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView, WasiFilesystemView as _};
+use wasmtime_wasi::p2::FsResult;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{ErrorCode, Host, HostDescriptor};
 
 use crate::file_lock::FILESYSTEM_TYPES;
@@ -17,28 +18,33 @@ pub fn add_sync_counting(linker: &mut Linker<HostState>) -> wasmtime::Result<()>
     let mut instance = linker.instance(FILESYSTEM_TYPES)?;
     instance.func_wrap(
         "[method]descriptor.sync-data",
-        |mut store: StoreContextMut<'_, HostState>, (descriptor,): (Resource<Descriptor>,)| {
-            store.data_mut().syncs += 1;
-            let mut view = store.data_mut().filesystem();
-            let synced = match HostDescriptor::sync_data(&mut view, descriptor) {
-                Ok(()) => Ok(()),
-                Err(error) => Err::<(), ErrorCode>(Host::convert_error_code(&mut view, error)?),
-            };
-            Ok((synced,))
+        |store: StoreContextMut<'_, HostState>, (descriptor,): (Resource<Descriptor>,)| {
+            counted(store, descriptor, |view, d| {
+                HostDescriptor::sync_data(view, d)
+            })
         },
     )?;
     instance.func_wrap(
         "[method]descriptor.sync",
-        |mut store: StoreContextMut<'_, HostState>, (descriptor,): (Resource<Descriptor>,)| {
-            store.data_mut().syncs += 1;
-            let mut view = store.data_mut().filesystem();
-            let synced = match HostDescriptor::sync(&mut view, descriptor) {
-                Ok(()) => Ok(()),
-                Err(error) => Err::<(), ErrorCode>(Host::convert_error_code(&mut view, error)?),
-            };
-            Ok((synced,))
+        |store: StoreContextMut<'_, HostState>, (descriptor,): (Resource<Descriptor>,)| {
+            counted(store, descriptor, |view, d| HostDescriptor::sync(view, d))
         },
     )?;
     linker.allow_shadowing(false);
     Ok(())
+}
+
+/// Counts one sync in the store, then runs `sync` as wasmtime-wasi does.
+fn counted(
+    mut store: StoreContextMut<'_, HostState>,
+    descriptor: Resource<Descriptor>,
+    sync: impl FnOnce(&mut WasiFilesystemCtxView<'_>, Resource<Descriptor>) -> FsResult<()>,
+) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
+    store.data_mut().syncs += 1;
+    let mut view = store.data_mut().filesystem();
+    let synced = match sync(&mut view, descriptor) {
+        Ok(()) => Ok(()),
+        Err(error) => Err(Host::convert_error_code(&mut view, error)?),
+    };
+    Ok((synced,))
 }

@@ -9,6 +9,7 @@ mod common;
 
 use common::journal::{self, Journal};
 use common::library::Library;
+use common::steps::Step;
 use common::{PAGE, Rng};
 use host_test::dbms::{DbError, DbmsSession, Storage, text, uint};
 use host_test::provider::{Memory, MemoryError, ProviderSession};
@@ -410,16 +411,6 @@ fn the_adapter_never_skips_a_zero_write_after_a_write_that_failed_in_part() {
             .iter()
             .all(|b| *b == 0)
     );
-}
-
-/// One step of the provider workload the fault sweep runs.
-#[derive(Clone, Copy, Debug)]
-enum Step {
-    Write(u64, &'static [u8]),
-    Grow(u64),
-    Group(bool, u64, &'static [u8], u64),
-    Sync,
-    Checkpoint,
 }
 
 const STEPS: [Step; 9] = [

@@ -9,6 +9,7 @@
 mod common;
 
 use common::journal;
+use common::steps::Step;
 use common::{PAGE, Sandbox};
 use host_test::provider::{Memory, MemoryError, ProviderSession};
 use host_test::simfs::{CallKind, CallKinds, CrashKind, CrashState, ErrorCode, SimFs, TraceEntry};
@@ -681,15 +682,6 @@ fn a_crash_during_recovery_is_recovered_by_the_next_open() {
 
 // ---------------------------------------------------------------------------------------
 // Sweeps: failing calls anywhere in a workload, then power cuts at every barrier.
-
-#[derive(Clone, Copy, Debug)]
-enum Step {
-    Write(u64, &'static [u8]),
-    Grow(u64),
-    Group(bool, u64, &'static [u8], u64),
-    Sync,
-    Checkpoint,
-}
 
 const STEPS: [Step; 12] = [
     Step::Grow(2),
