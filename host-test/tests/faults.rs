@@ -706,3 +706,62 @@ impl Outcome {
         }
     }
 }
+
+#[test]
+fn wasm_dbms_never_registers_its_tables_over_a_schema_page_it_could_not_read() {
+    // wasm-dbms takes a schema page it cannot read for an empty database; the adapter
+    // refuses every call after a failed read, so the open fails and the file is untouched.
+    let template = SimFs::new();
+    {
+        let wasi = WasiConfig::simulated(template.clone()).with_seed(7);
+        let mut library = Library::open_with(&wasi, Storage::Composed, "schema.db");
+        library.insert(
+            "authors",
+            vec![
+                uint("id", 0),
+                text("name", "A"),
+                text("email", "a@example.org"),
+            ],
+        );
+        library.close();
+    }
+    let files = template.files();
+    let before = files["schema.db"].clone();
+    let fs = SimFs::from_files(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
+    // The provider's open reads only the journal's absence; the first read is wasm-dbms's.
+    fs.fail_call(1, CallKind::Read, ErrorCode::Io);
+    let wasi = WasiConfig::simulated(fs.clone()).with_seed(7);
+    let mut session = DbmsSession::new(Runtime::shared(), &wasi, Storage::Composed).unwrap();
+    match session.open("schema.db").unwrap() {
+        Err(DbError::Storage(text)) => assert!(text.contains("a read failed"), "{text}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    drop(session);
+    assert_eq!(fs.injected_faults(), 1);
+    assert!(fs.read("schema.db").unwrap() == before, "the file changed");
+    let mut library = Library::open_with(&wasi, Storage::Composed, "schema.db");
+    assert_eq!(library.count("authors"), 1);
+}
+
+#[test]
+fn a_new_memory_that_cannot_hold_wasm_dbms_reserved_pages_is_an_error_not_a_panic() {
+    let fs = SimFs::new();
+    fs.set_max_file_size(PAGE);
+    let wasi = WasiConfig::simulated(fs.clone());
+    let mut session = DbmsSession::new(Runtime::shared(), &wasi, Storage::Composed).unwrap();
+    // Write-through: the adapter grows the reserved pages when it opens, before any
+    // `DbmsContext::new` (which panics when it cannot grow).
+    let refused = session.raw_open("tiny.bin", None).unwrap();
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("limit exceeded")),
+        "{refused:?}"
+    );
+    // Atomic (the database): the growth is in the first group, which cannot commit.
+    match session.open("tiny.db").unwrap() {
+        Err(DbError::Storage(text)) => assert!(text.contains("a flush failed"), "{text}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    assert_eq!(fs.read("tiny.db"), Some(Vec::new()), "nothing reached the file");
+}

@@ -598,3 +598,37 @@ fn a_group_of_a_gibibyte_commits_in_pieces_and_one_byte_more_is_refused() {
     }
     assert!(file[limit as usize..].iter().all(|byte| *byte == 0));
 }
+
+#[test]
+fn a_database_copied_while_open_opens_whole_elsewhere() {
+    let sandbox = Sandbox::new();
+    let mut provider = session(&sandbox);
+    let memory = provider.open("live.bin").unwrap().unwrap();
+    let mut expected = Vec::new();
+    for round in 0..5u8 {
+        provider.begin_group(memory).unwrap().unwrap();
+        provider.grow(memory, 1).unwrap().unwrap();
+        let data = vec![round + 1; 3000];
+        provider
+            .write(memory, u64::from(round) * PAGE + 7, &data)
+            .unwrap()
+            .unwrap();
+        provider.commit_group(memory, false).unwrap().unwrap();
+        expected.resize(expected.len() + PAGE as usize, 0);
+        let at = usize::from(round) * PAGE as usize + 7;
+        expected[at..at + 3000].copy_from_slice(&data);
+    }
+    // The file and its journal, copied while the memory is open (between calls).
+    let copy = Sandbox::new();
+    for name in ["live.bin", "live.bin-journal"] {
+        std::fs::copy(sandbox.file(name), copy.file(name)).unwrap();
+    }
+    let mut elsewhere = session(&copy);
+    let opened = elsewhere.open("live.bin").unwrap().unwrap();
+    assert_eq!(elsewhere.recovery(opened).unwrap().completed_groups, 5);
+    elsewhere.close(opened).unwrap();
+    assert!(copy.bytes("live.bin") == expected);
+    assert!(!copy.file("live.bin-journal").exists());
+    provider.close(memory).unwrap();
+    assert!(sandbox.bytes("live.bin") == expected);
+}
