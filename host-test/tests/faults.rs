@@ -763,5 +763,9 @@ fn a_new_memory_that_cannot_hold_wasm_dbms_reserved_pages_is_an_error_not_a_pani
         Err(DbError::Storage(text)) => assert!(text.contains("a flush failed"), "{text}"),
         other => panic!("expected a storage error, got {other:?}"),
     }
-    assert_eq!(fs.read("tiny.db"), Some(Vec::new()), "nothing reached the file");
+    assert_eq!(
+        fs.read("tiny.db"),
+        Some(Vec::new()),
+        "nothing reached the file"
+    );
 }
