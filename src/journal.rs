@@ -127,6 +127,12 @@ pub struct Record {
     pub hash: u64,
 }
 
+/// The bytes the record of a group with `ranges` takes in the journal.
+pub fn record_len<'a>(ranges: impl Iterator<Item = (u64, &'a [u8])>) -> u64 {
+    let body: u64 = ranges.map(|(_, data)| RANGE_HEAD_LEN + data.len() as u64).sum();
+    HEAD_LEN as u64 + body + 8
+}
+
 /// Writes the record of a group at `at`: the memory is `size` bytes after it, and `ranges`
 /// (`count` of them) are its changed bytes. The record's last hash is written last, so a
 /// record whose writing stopped anywhere never reads back as complete.

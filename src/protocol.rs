@@ -50,6 +50,9 @@ use crate::journal::{self, Cursor, HEADER_LEN, Kind, Position};
 use crate::legacy;
 use crate::location::Location;
 
+/// The journal grows by this much at a time for durable commits.
+const ALLOCATION: u64 = 1 << 20;
+
 /// The error that ends the memory's use after a sync of `what` failed (invariant 7).
 fn sync_failed(what: &str, error: MemoryError) -> MemoryError {
     MemoryError::ReopenRequired(format!(
@@ -95,6 +98,9 @@ struct Journal {
     entry_durable: bool,
     /// Records appended since the journal's last sync.
     unsynced: bool,
+    /// The journal file's size: records written below it overwrite bytes the file already
+    /// has, so that their sync need not also make a new size durable.
+    allocated: u64,
 }
 
 impl Journal {
@@ -118,9 +124,29 @@ impl Journal {
             header_durable: false,
             entry_durable: false,
             unsynced: false,
+            allocated: 0,
         };
         journal.write_header(keep)?;
+        journal.allocated = journal.file.size()?;
         Ok(journal)
+    }
+
+    /// Makes the file at least `end` bytes long, a whole number of [`ALLOCATION`]s, by writing
+    /// zeros: a record then overwrites bytes the file has, and a durable commit's one sync
+    /// costs what overwriting a block costs, not an extension of the file too. (Zeros are
+    /// never a record: recovery stops at them.)
+    fn allocate(&mut self, end: u64) -> Result<(), MemoryError> {
+        if end <= self.allocated {
+            return Ok(());
+        }
+        let target = end.div_ceil(ALLOCATION) * ALLOCATION;
+        let zeros = [0u8; 64 << 10];
+        while self.allocated < target {
+            let n = (target - self.allocated).min(zeros.len() as u64) as usize;
+            self.file.write_all_at(self.allocated, &zeros[..n])?;
+            self.allocated += n as u64;
+        }
+        Ok(())
     }
 
     /// Writes and syncs the header of `next.generation`. Until this succeeds the header on
@@ -134,6 +160,7 @@ impl Journal {
         self.file.write_all_at(0, &header)?;
         if self.file.size()? > HEADER_LEN.saturating_add(keep.saturating_mul(2)) {
             self.file.set_size(HEADER_LEN)?;
+            self.allocated = HEADER_LEN;
         }
         self.file.sync()?;
         self.header_durable = true;
@@ -443,6 +470,10 @@ impl Storage {
         // Step 3 (invariant 2): the whole record, its last hash last. A record cut short is
         // never read back as complete; the cut is still truncated away when the host lets it.
         let start = journal.end;
+        if durable {
+            let end = start + journal::record_len(group.ranges());
+            journal.allocate(end).map_err(discard)?;
+        }
         let size = group.pages * PAGE_SIZE;
         let appended = journal::append(
             &journal.file,
@@ -453,9 +484,14 @@ impl Storage {
             group.ranges(),
         );
         let record = match appended {
-            Ok(record) => record,
+            Ok(record) => {
+                journal.allocated = journal.allocated.max(record.end);
+                record
+            }
             Err(error) => {
-                let _ = journal.file.set_size(start);
+                if journal.file.set_size(start).is_ok() {
+                    journal.allocated = journal.allocated.min(start);
+                }
                 return Err(discard(error));
             }
         };
@@ -557,7 +593,11 @@ impl Storage {
     /// on stable storage; otherwise the next open settles it.
     fn withdraw(&mut self, start: u64, cause: MemoryError) -> MemoryError {
         let journal = self.journal.as_mut().expect("a ready journal");
-        if let Err(error) = journal.file.set_size(start) {
+        let truncated = journal.file.set_size(start);
+        if truncated.is_ok() {
+            journal.allocated = journal.allocated.min(start);
+        }
+        if let Err(error) = truncated {
             return MemoryError::ReopenRequired(format!(
                 "{}, and withdrawing the group from the journal failed too ({}); the next open \
                  completes it, or drops it and says so when the file still cannot grow",

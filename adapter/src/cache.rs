@@ -58,6 +58,9 @@ pub struct BlockCache {
     index: Index,
     hand: usize,
     ghosts: Ghosts,
+    /// The block read last and its slot, looked at before the index: wasm-dbms reads a
+    /// record's fields one after another from the same block.
+    last: Option<(u64, usize)>,
 }
 
 impl BlockCache {
@@ -69,6 +72,7 @@ impl BlockCache {
             index: Index::default(),
             hand: 0,
             ghosts: Ghosts::default(),
+            last: None,
         }
     }
 
@@ -78,6 +82,7 @@ impl BlockCache {
         self.index.clear();
         self.hand = 0;
         self.ghosts.clear();
+        self.last = None;
     }
 
     /// Whether a read that missed `block` should keep it: true when it was missed before and
@@ -103,11 +108,42 @@ impl BlockCache {
         self.index.contains_key(&block)
     }
 
+    /// The slot holding `block`, if it is cached.
+    fn slot_of(&mut self, block: u64) -> Option<usize> {
+        if let Some((last, at)) = self.last
+            && last == block
+            && self.slots.get(at).is_some_and(|slot| slot.block == block)
+        {
+            return Some(at);
+        }
+        let at = *self.index.get(&block)?;
+        self.last = Some((block, at));
+        Some(at)
+    }
+
     /// The cached bytes of `block`.
     pub fn get(&mut self, block: u64) -> Option<&[u8]> {
-        let slot = &mut self.slots[*self.index.get(&block)?];
+        let at = self.slot_of(block)?;
+        let slot = &mut self.slots[at];
         slot.referenced = true;
         Some(&slot.bytes)
+    }
+
+    /// Fills `buf` with the bytes at `offset` when every block they lie in is cached;
+    /// returns whether it did (when not, `buf` holds nothing meaningful).
+    pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> bool {
+        let mut done = 0;
+        while done < buf.len() {
+            let position = offset + done as u64;
+            let within = (position % BLOCK) as usize;
+            let n = (BLOCK as usize - within).min(buf.len() - done);
+            let Some(bytes) = self.get(position / BLOCK) else {
+                return false;
+            };
+            buf[done..done + n].copy_from_slice(&bytes[within..within + n]);
+            done += n;
+        }
+        true
     }
 
     /// Keeps `bytes` (one whole block) as `block`, evicting another block when full.
@@ -335,6 +371,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn reads_come_whole_from_cached_blocks_or_not_at_all() {
+        let mut cache = BlockCache::new(2);
+        cache.insert(3, &block(3));
+        cache.insert(4, &block(4));
+        let mut buf = [0u8; 6];
+        assert!(cache.read(4 * BLOCK - 3, &mut buf));
+        assert_eq!(buf, [3, 3, 3, 4, 4, 4]);
+        assert!(
+            !cache.read(5 * BLOCK - 1, &mut buf),
+            "block 5 is not cached"
+        );
+        cache.forget(4 * BLOCK, 1);
+        assert!(
+            !cache.read(4 * BLOCK, &mut buf[..1]),
+            "a forgotten block, read last before"
+        );
+        cache.insert(7, &block(7));
+        cache.insert(8, &block(8));
+        assert!(cache.read(7 * BLOCK, &mut buf[..2]));
+        assert_eq!(&buf[..2], &[7, 7]);
     }
 
     #[test]

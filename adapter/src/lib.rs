@@ -340,19 +340,11 @@ impl ComponentMemoryProvider {
         if !self.cache.enabled() {
             return self.fetch(offset, buf);
         }
-        let end = offset + buf.len() as u64;
-        let blocks = offset / BLOCK..end.div_ceil(BLOCK);
-        if blocks.clone().all(|block| self.cache.contains(block)) {
-            let mut done = 0;
-            for block in blocks {
-                let within = ((offset + done as u64) - block * BLOCK) as usize;
-                let n = (BLOCK as usize - within).min(buf.len() - done);
-                let bytes = self.cache.get(block).expect("cached block");
-                buf[done..done + n].copy_from_slice(&bytes[within..within + n]);
-                done += n;
-            }
+        if self.cache.read(offset, buf) {
             return Ok(());
         }
+        let end = offset + buf.len() as u64;
+        let blocks = offset / BLOCK..end.div_ceil(BLOCK);
         let mut admit = false;
         for block in blocks.clone() {
             if !self.cache.contains(block) {
