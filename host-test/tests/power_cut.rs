@@ -409,7 +409,7 @@ fn wasm_dbms_with_durable_commits_holds_exactly_the_acknowledged_books_at_every_
     fs.mark(end(1));
     books_after.push(0);
     let mut next = 0u64;
-    for op in 2..80 {
+    for op in 2..150 {
         fs.mark(begin(op));
         if op % 4 == 3 {
             session.begin(db).unwrap().unwrap();
