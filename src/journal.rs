@@ -129,7 +129,9 @@ pub struct Record {
 
 /// The bytes the record of a group with `ranges` takes in the journal.
 pub fn record_len<'a>(ranges: impl Iterator<Item = (u64, &'a [u8])>) -> u64 {
-    let body: u64 = ranges.map(|(_, data)| RANGE_HEAD_LEN + data.len() as u64).sum();
+    let body: u64 = ranges
+        .map(|(_, data)| RANGE_HEAD_LEN + data.len() as u64)
+        .sum();
     HEAD_LEN as u64 + body + 8
 }
 
