@@ -43,7 +43,8 @@ pub struct Scale {
     pub rows: u64,
     /// Point selects per repetition.
     pub selects: usize,
-    /// Rounds of the wasm-dbms workloads, every contestant once per round.
+    /// Rounds of the wasm-dbms workloads and of the native `fdatasync`, every contestant
+    /// once per round.
     pub dbms_rounds: usize,
 }
 
@@ -59,7 +60,7 @@ impl Scale {
             grow_bytes: 1 << 30,
             rows: 10_000,
             selects: 2_000,
-            dbms_rounds: 3,
+            dbms_rounds: 5,
         }
     }
 
@@ -228,9 +229,11 @@ pub const DBMS_WORKLOADS: [&str; 4] = [
 ];
 
 /// Runs every workload on every contestant in `contestants`, in a scratch directory under
-/// `dir`. The raw workloads run one contestant after another; the wasm-dbms workloads run
-/// in rounds, every contestant once per round, so that a slow spell of a shared machine
-/// falls on all of them, and each figure is the median over the rounds.
+/// `dir`. The raw workloads run one contestant after another; the wasm-dbms workloads, and
+/// the native `fdatasync` they are compared with, run in rounds: every contestant once per
+/// round, each round starting one contestant later, so that a slow spell of a shared
+/// machine, or a place in the order, falls on all of them. Each of their figures is the
+/// median over the rounds.
 pub fn run(dir: &Path, scale: Scale, contestants: &[Contestant]) -> Result<Vec<Report>> {
     let runtime = Runtime::shared();
     let scratch = |contestant: Contestant| -> Result<PathBuf> {
@@ -260,14 +263,18 @@ pub fn run(dir: &Path, scale: Scale, contestants: &[Contestant]) -> Result<Vec<R
         });
     }
     let mut rounds: Vec<Vec<Vec<Measure>>> = vec![Vec::new(); contestants.len()];
-    for _ in 0..scale.dbms_rounds {
-        for (index, &contestant) in contestants.iter().enumerate() {
-            if !contestant.runs_dbms() {
-                continue;
-            }
+    for round in 0..scale.dbms_rounds {
+        for turn in 0..contestants.len() {
+            let index = (round + turn) % contestants.len();
+            let contestant = contestants[index];
             let dir = scratch(contestant)?;
             reset_peak_rss();
-            rounds[index].push(dbms::dbms_workloads(runtime, &dir, scale, contestant)?);
+            if contestant.runs_dbms() {
+                rounds[index].push(dbms::dbms_workloads(runtime, &dir, scale, contestant)?);
+            } else if contestant == Contestant::Native {
+                // The disk's sync cost, next to the durable inserts it is compared with.
+                rounds[index].push(vec![raw::write_and_sync(&dir, scale)?]);
+            }
             let report = &mut reports[index];
             report.peak_rss_kib = report.peak_rss_kib.max(peak_rss_kib());
             std::fs::remove_dir_all(&dir)?;

@@ -224,14 +224,11 @@ pub(super) fn raw_workloads(
             syncs: None,
         });
     }
-    if contestant == Contestant::Native {
-        measures.push(write_and_sync(dir, scale)?);
-    }
     Ok(measures)
 }
 
 /// The cost of one durable 4 KiB write on this disk: `pwrite` then `fdatasync`, natively.
-fn write_and_sync(dir: &Path, scale: Scale) -> Result<Measure> {
+pub(crate) fn write_and_sync(dir: &Path, scale: Scale) -> Result<Measure> {
     let path = dir.join("sync.bin");
     let file = File::options()
         .read(true)
