@@ -1,7 +1,8 @@
 //! The WIT package `wasm-dbms:memory` as others depend on it: it validates, every item
 //! carries a feature gate, the binary package `wkg build` made round-trips to the same
 //! text, the adapter crate carries the same file, and the built components target its
-//! worlds (checked by `wac targets` against worlds that add WASI's own imports).
+//! worlds (checked by `wac targets` against worlds that add WASI's own imports), and a
+//! consumer builds against the package fetched by `wkg` or put in `wit/deps`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -177,4 +178,91 @@ fn the_components_target_the_package_worlds() {
     // And the check can fail: a consumer exports no memory provider.
     let error = targets(worlds.path(), "provider-on-wasi", "dbms.wasm").unwrap_err();
     assert!(error.contains("memory-provider"), "{error}");
+}
+
+/// A consumer's component built against `wit` (a world importing `memory-provider`) the way
+/// the README says, from a core module with no code (`wasm-tools component embed --dummy`):
+/// it imports exactly our interface, and `wac plug` with the provider leaves only WASI.
+fn a_consumer_against(wit: &Path, dir: &Path) {
+    let core = dir.join("core.wasm");
+    let component = dir.join("app.wasm");
+    run(Command::new("wasm-tools")
+        .args(["component", "embed", "--dummy", "--world", "app", "-o"])
+        .arg(&core)
+        .arg(wit))
+    .expect("the world resolves against the package");
+    run(Command::new("wasm-tools")
+        .args(["component", "new", "-o"])
+        .arg(&component)
+        .arg(&core))
+    .unwrap();
+    let imports = |path: &Path| -> Vec<String> {
+        printed(path)
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.starts_with("import "))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        imports(&component),
+        ["import wasm-dbms:memory/memory-provider@0.2.0;"]
+    );
+    let composed = dir.join("composed.wasm");
+    run(Command::new("wac")
+        .args(["plug", "--plug"])
+        .arg(repository().join("artifacts/provider.wasm"))
+        .arg("-o")
+        .arg(&composed)
+        .arg(&component))
+    .expect("wac plug");
+    let left = imports(&composed);
+    assert!(
+        !left.is_empty() && left.iter().all(|import| import.starts_with("import wasi:")),
+        "{left:?}"
+    );
+}
+
+const CONSUMER_WORLD: &str = "package my:app;\n\n\
+    world app {\n    import wasm-dbms:memory/memory-provider@0.2.0;\n    export run: func() -> u64;\n}\n";
+
+#[test]
+fn a_consumer_builds_against_the_package_from_wkg_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let wit = dir.path().join("wit");
+    std::fs::create_dir_all(&wit).unwrap();
+    std::fs::write(wit.join("world.wit"), CONSUMER_WORLD).unwrap();
+    let overrides = format!(
+        "[overrides]\n\"wasm-dbms:memory\" = {{ path = {:?} }}\n",
+        repository().join("wit")
+    );
+    std::fs::write(dir.path().join("wkg.toml"), overrides).unwrap();
+    run(Command::new("wkg").arg("fetch").current_dir(dir.path())).expect("wkg fetch");
+    let fetched = wit.join("deps/wasm-dbms-memory-0.2.0");
+    assert_eq!(
+        printed(&fetched),
+        printed(&repository().join("wit")),
+        "wkg fetched the package as it is"
+    );
+    a_consumer_against(&wit, dir.path());
+}
+
+#[test]
+fn a_consumer_builds_against_the_binary_package_in_wit_deps() {
+    let dir = tempfile::tempdir().unwrap();
+    let wit = dir.path().join("wit");
+    let deps = wit.join("deps/wasm-dbms-memory");
+    std::fs::create_dir_all(&deps).unwrap();
+    std::fs::write(wit.join("world.wit"), CONSUMER_WORLD).unwrap();
+    let text = printed(&repository().join("artifacts/wasm-dbms-memory.wasm"));
+    std::fs::write(deps.join("package.wit"), text).unwrap();
+    a_consumer_against(&wit, dir.path());
+    // And the check can fail: without the package the world does not resolve.
+    std::fs::remove_dir_all(wit.join("deps")).unwrap();
+    let error = run(Command::new("wasm-tools")
+        .args(["component", "embed", "--dummy", "--world", "app", "-o"])
+        .arg(dir.path().join("none.wasm"))
+        .arg(&wit))
+    .unwrap_err();
+    assert!(error.contains("wasm-dbms:memory"), "{error}");
 }
