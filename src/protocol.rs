@@ -134,7 +134,8 @@ impl Journal {
     /// Makes the file at least `end` bytes long, a whole number of [`ALLOCATION`]s, by writing
     /// zeros: a record then overwrites bytes the file has, and a durable commit's one sync
     /// costs what overwriting a block costs, not an extension of the file too. (Zeros are
-    /// never a record: recovery stops at them.)
+    /// never a record: recovery stops at them.) On failure `allocated` still counts the
+    /// zeros written.
     fn allocate(&mut self, end: u64) -> Result<(), MemoryError> {
         if end <= self.allocated {
             return Ok(());
@@ -471,8 +472,10 @@ impl Storage {
         // never read back as complete; the cut is still truncated away when the host lets it.
         let start = journal.end;
         if durable {
+            // Best effort: a disk without room for the allocation may still have room for
+            // the record, whose own write decides.
             let end = start + journal::record_len(group.ranges());
-            journal.allocate(end).map_err(discard)?;
+            let _ = journal.allocate(end);
         }
         let size = group.pages * PAGE_SIZE;
         let appended = journal::append(
