@@ -62,6 +62,16 @@ fn sync_failed(what: &str, error: MemoryError) -> MemoryError {
     ))
 }
 
+/// The error that ends the memory's use after a checkpoint synced the file but could not
+/// start the journal's next generation: the journal on disk is uncertain (invariant 7).
+fn not_emptied(what: &str, error: MemoryError) -> MemoryError {
+    MemoryError::ReopenRequired(format!(
+        "the file was synced, but emptying `{what}` failed ({}): open the file again, and the \
+         groups in its journal are written again",
+        describe(&error)
+    ))
+}
+
 /// The error of a durable commit whose first step, the sync of the file's own pending
 /// writes, failed: nothing of the group was written, but the disk is uncertain (invariant 7).
 fn not_journaled(what: &str, error: MemoryError) -> MemoryError {
@@ -134,24 +144,32 @@ impl Journal {
     /// Makes the file at least `end` bytes long, a whole number of [`ALLOCATION`]s, by writing
     /// zeros: a record then overwrites bytes the file has, and a durable commit's one sync
     /// costs what overwriting a block costs, not an extension of the file too. (Zeros are
-    /// never a record: recovery stops at them.) On failure `allocated` still counts the
-    /// zeros written.
+    /// never a record: recovery stops at them.) On failure the file is cut back to its size
+    /// before, so that a disk too full for the allocation keeps its free space.
     fn allocate(&mut self, end: u64) -> Result<(), MemoryError> {
         if end <= self.allocated {
             return Ok(());
         }
+        let before = self.allocated;
         let target = end.div_ceil(ALLOCATION) * ALLOCATION;
         let zeros = [0u8; 64 << 10];
         while self.allocated < target {
             let n = (target - self.allocated).min(zeros.len() as u64) as usize;
-            self.file.write_all_at(self.allocated, &zeros[..n])?;
+            if let Err(error) = self.file.write_all_at(self.allocated, &zeros[..n]) {
+                if self.file.set_size(before).is_ok() {
+                    self.allocated = before;
+                }
+                return Err(error);
+            }
             self.allocated += n as u64;
         }
         Ok(())
     }
 
     /// Writes and syncs the header of `next.generation`. Until this succeeds the header on
-    /// disk is unknown, and no record may be appended.
+    /// disk is unknown, and no record may be appended. The bytes behind the header are kept
+    /// for the records to overwrite (they belong to earlier generations, which never
+    /// replay) unless the file is larger than twice `keep` or twice an [`ALLOCATION`].
     fn write_header(&mut self, keep: u64) -> Result<(), MemoryError> {
         let (header, chain) = journal::header(self.next.generation);
         self.next.chain = chain;
@@ -159,7 +177,7 @@ impl Journal {
         self.end = HEADER_LEN;
         self.header_durable = false;
         self.file.write_all_at(0, &header)?;
-        if self.file.size()? > HEADER_LEN.saturating_add(keep.saturating_mul(2)) {
+        if self.file.size()? > HEADER_LEN.saturating_add(keep.max(ALLOCATION).saturating_mul(2)) {
             self.file.set_size(HEADER_LEN)?;
             self.allocated = HEADER_LEN;
         }
@@ -535,7 +553,8 @@ impl Storage {
         self.pages = group.pages;
 
         // Recovery stays bounded: past the limit the journal is emptied. A failure here is
-        // the checkpoint's to report: the commit itself is done.
+        // the checkpoint's `reopen-required`: the group is done, in the journal or in the
+        // synced file, and the next open finds it.
         if journal.end - HEADER_LEN > self.limits.checkpoint_bytes {
             self.checkpoint()?;
         }
@@ -584,6 +603,8 @@ impl Storage {
         let prefix = file.read_exact_at(0, len.min(HEADER_LEN) as usize)?;
         match journal::classify(&prefix, len) {
             Kind::Unfinished { .. } => Ok(file),
+            // A header whose write went through and whose sync did not: still no record.
+            Kind::Current { .. } if len == HEADER_LEN => Ok(file),
             _ => Err(MemoryError::InvalidPath(format!(
                 "`{}` appeared beside the file and is not an empty journal; it was left untouched",
                 file.path()
@@ -661,7 +682,9 @@ impl Storage {
             && journal.replayable()
         {
             journal.next.generation = journal.next.generation.wrapping_add(1);
-            journal.write_header(self.limits.checkpoint_bytes)?;
+            journal
+                .write_header(self.limits.checkpoint_bytes)
+                .map_err(|error| not_emptied(journal.file.path(), error))?;
         }
         Ok(())
     }
