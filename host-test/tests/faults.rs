@@ -9,16 +9,13 @@ mod common;
 
 use common::journal::{self, Journal};
 use common::library::Library;
+use common::simulated::session;
 use common::steps::Step;
 use common::{PAGE, Rng};
 use host_test::dbms::{DbError, DbmsSession, Storage, text, uint};
 use host_test::provider::{Memory, MemoryError, ProviderSession};
 use host_test::simfs::{CallKind, CallKinds, ErrorCode, SimFs, TraceEntry};
 use host_test::{Runtime, WasiConfig};
-
-fn session(fs: &SimFs) -> ProviderSession {
-    ProviderSession::new(Runtime::shared(), &WasiConfig::simulated(fs.clone())).unwrap()
-}
 
 fn journal_of(fs: &SimFs, name: &str) -> Journal {
     journal::read(&fs.read(&format!("{name}-journal")).expect("a journal")).expect("its header")

@@ -9,36 +9,18 @@
 mod common;
 
 use common::journal;
+use common::simulated::{ok, reopen, session};
 use common::steps::Step;
 use common::{PAGE, Sandbox};
-use host_test::provider::{Memory, MemoryError, ProviderSession};
+use host_test::Runtime;
+use host_test::provider::MemoryError;
 use host_test::simfs::{CallKind, CallKinds, CrashKind, CrashState, ErrorCode, SimFs, TraceEntry};
-use host_test::{Runtime, WasiConfig};
-
-fn session(fs: &SimFs) -> ProviderSession {
-    ProviderSession::new(Runtime::shared(), &WasiConfig::simulated(fs.clone())).unwrap()
-}
-
-/// Calls that must succeed.
-fn ok<T>(result: wasmtime::Result<Result<T, MemoryError>>) -> T {
-    result.unwrap().unwrap()
-}
 
 /// The disk a crash of `kind` leaves just before trace entry `cut`.
 fn state_at(fs: &SimFs, cut: usize, kind: CrashKind) -> CrashState {
     let mut replay = fs.replay();
     replay.advance_to(cut);
     replay.state(kind)
-}
-
-/// A fresh instance over `state`, with the memory at `path` opened.
-fn reopen(state: &CrashState, path: &str) -> (ProviderSession, Memory) {
-    let mut provider = session(&state.to_fs());
-    let memory = match provider.open(path).unwrap() {
-        Ok(memory) => memory,
-        Err(error) => panic!("the open after the crash failed: {error:?} ({state:?})"),
-    };
-    (provider, memory)
 }
 
 /// The position of the first trace entry at or after `from` that `what` accepts.

@@ -8,17 +8,9 @@ mod common;
 
 use common::PAGE;
 use common::journal;
-use host_test::provider::{Memory, MemoryError, OpenOptions, ProviderSession};
-use host_test::simfs::{CallKind, CallKinds, CrashState, ErrorCode, SimFs, TraceEntry};
-use host_test::{Runtime, WasiConfig};
-
-fn session(fs: &SimFs) -> ProviderSession {
-    ProviderSession::new(Runtime::shared(), &WasiConfig::simulated(fs.clone())).unwrap()
-}
-
-fn ok<T>(result: wasmtime::Result<Result<T, MemoryError>>) -> T {
-    result.unwrap().unwrap()
-}
+use common::simulated::{ok, reopen, session};
+use host_test::provider::{MemoryError, OpenOptions};
+use host_test::simfs::{CallKind, CallKinds, ErrorCode, SimFs, TraceEntry};
 
 fn options(checkpoint_bytes: Option<u64>) -> OpenOptions {
     OpenOptions {
@@ -26,15 +18,6 @@ fn options(checkpoint_bytes: Option<u64>) -> OpenOptions {
         max_group_bytes: None,
         checkpoint_bytes,
     }
-}
-
-fn reopen(state: &CrashState, path: &str) -> (ProviderSession, Memory) {
-    let mut provider = session(&state.to_fs());
-    let memory = match provider.open(path).unwrap() {
-        Ok(memory) => memory,
-        Err(error) => panic!("the open after the crash failed: {error:?} ({state:?})"),
-    };
-    (provider, memory)
 }
 
 fn reopen_required(result: Result<(), MemoryError>) -> String {

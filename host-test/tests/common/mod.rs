@@ -7,6 +7,7 @@
 pub mod journal;
 pub mod kills;
 pub mod library;
+pub mod simulated;
 pub mod steps;
 
 use std::path::{Path, PathBuf};
