@@ -51,9 +51,18 @@ fn a_commit_whose_checkpoint_cannot_empty_the_journal_requires_a_reopen_that_has
         provider.read(memory, 0, 4).unwrap(),
         Err(MemoryError::ReopenRequired(_))
     ));
+    // The file was synced with the group in it; the journal holds the next generation's
+    // header and no record of it.
+    let mut image = vec![0u8; PAGE as usize];
+    image[..4].copy_from_slice(b"base");
+    image[1000..1200].fill(0x5A);
+    assert_eq!(fs.read("db.bin"), Some(image));
+    let journal = journal::read(&fs.read("db.bin-journal").unwrap()).unwrap();
+    assert_eq!((journal.generation, journal.records), (2, Vec::new()));
     drop(provider);
     let mut provider = session(&fs);
     let memory = ok(provider.open("db.bin"));
+    assert_eq!(provider.recovery(memory).unwrap().completed_groups, 0);
     assert_eq!(provider.pages(memory).unwrap(), 1);
     assert_eq!(ok(provider.read(memory, 0, 4)), b"base");
     assert_eq!(ok(provider.read(memory, 1000, 200)), vec![0x5A; 200]);
@@ -79,9 +88,15 @@ fn a_checkpoint_whose_journal_sync_fails_requires_a_reopen() {
         provider.write(memory, 8, b"later").unwrap(),
         Err(MemoryError::ReopenRequired(_))
     ));
+    let mut image = vec![0u8; PAGE as usize];
+    image[..4].copy_from_slice(b"base");
+    assert_eq!(fs.read("db.bin"), Some(image));
+    let journal = journal::read(&fs.read("db.bin-journal").unwrap()).unwrap();
+    assert_eq!((journal.generation, journal.records), (2, Vec::new()));
     drop(provider);
     let mut provider = session(&fs);
     let memory = ok(provider.open("db.bin"));
+    assert_eq!(provider.recovery(memory).unwrap().completed_groups, 0);
     assert_eq!(ok(provider.read(memory, 0, 13)), b"base\0\0\0\0\0\0\0\0\0");
 }
 
@@ -163,6 +178,9 @@ fn a_journal_left_by_a_failed_creation_is_taken_over_by_the_next_commit() {
     assert_eq!(fs.injected_faults(), 2);
     fs.clear_faults();
     assert_eq!(ok(provider.read(memory, 0, 5)), vec![0; 5]);
+    // Left behind: the file untouched and a journal of one header, generation 1.
+    assert_eq!(fs.read("db.bin"), Some(vec![0; PAGE as usize]));
+    assert_eq!(fs.read("db.bin-journal"), Some(journal::journal(1, &[])));
     for round in 0..3u8 {
         ok(provider.begin_group(memory));
         ok(provider.write(memory, 0, &[round + 1; 4]));
