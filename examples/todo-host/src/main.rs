@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! todo-host APP.wasm DATA_DIR add TEXT...   add items, print their ids
+//! todo-host APP.wasm DATA_DIR add           add each line of standard input
 //! todo-host APP.wasm DATA_DIR list          print every item
 //! ```
 //! `DATA_DIR` is preopened as the component's `.`, where its `todo.db` lives.
@@ -31,7 +32,7 @@ impl WasiView for Host {
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [app, data, command, rest @ ..] = args.as_slice() else {
-        bail!("usage: todo-host APP.wasm DATA_DIR (add TEXT... | list)");
+        bail!("usage: todo-host APP.wasm DATA_DIR (add [TEXT...] | list)");
     };
 
     let engine = Engine::default();
@@ -55,9 +56,15 @@ fn main() -> Result<()> {
 
     match command.as_str() {
         "add" => {
-            for text in rest {
+            let lines = std::io::stdin().lines();
+            let texts: Box<dyn Iterator<Item = std::io::Result<String>>> = match rest {
+                [] => Box::new(lines),
+                _ => Box::new(rest.iter().cloned().map(Ok)),
+            };
+            for text in texts {
+                let text = text?;
                 let id = todos
-                    .call_add(&mut store, text)?
+                    .call_add(&mut store, &text)?
                     .map_err(|e| format_err!("{e}"))?;
                 println!("added {id}: {text}");
             }

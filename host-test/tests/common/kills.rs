@@ -1,14 +1,26 @@
-//! Killing a writer at random instants: a child process announces each operation before it
-//! starts (`begin FIRST COUNT`) and after it is committed (`done LAST`); the test kills it
-//! with SIGKILL and learns exactly which items must be in the database and which one
-//! operation may be.
+//! Killing a writer at random instants. The writer never runs out of work: it loops until it
+//! is killed, so every kill lands while it writes, whatever the machine's speed. The test
+//! waits until the writer has said a random number of lines (none included: a kill during
+//! start-up and recovery), then a random few milliseconds more, kills it with SIGKILL,
+//! checks that it died of that signal, and learns from what it said exactly what must be in
+//! the database and what one operation may be.
+//!
+//! The crash workloads announce each operation before it starts (`begin FIRST COUNT`) and
+//! after it is committed (`done LAST`); the quickstart host reports each item it added.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Rng;
+
+/// The most lines the test waits for before it kills.
+const MOST_LINES: u64 = 12;
+
+/// The most milliseconds the test waits after those lines.
+const MOST_MS: u64 = 20;
 
 /// What the killed child had announced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,92 +47,111 @@ impl Announced {
             None => vec![committed],
         }
     }
-}
 
-/// Reads a child's announcements.
-fn read_announcements(lines: impl Iterator<Item = String>) -> Announced {
-    let mut announced = Announced::default();
-    for line in lines {
+    /// Takes one line of a crash workload into account.
+    fn read(&mut self, line: &str) {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words[..] {
             ["begin", first, count] => {
-                announced.pending = Some((first.parse().unwrap(), count.parse().unwrap()));
+                self.pending = Some((first.parse().unwrap(), count.parse().unwrap()));
             }
             ["done", last] => {
-                announced.committed = Some(last.parse::<u64>().unwrap() + 1);
-                announced.pending = None;
+                self.committed = Some(last.parse::<u64>().unwrap() + 1);
+                self.pending = None;
             }
             _ => {}
         }
     }
-    announced
 }
 
 /// SIGKILL's number on Linux.
 const SIGKILL: i32 = 9;
 
-/// Starts `command` with its output piped.
-fn spawn(mut command: Command) -> Child {
-    command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the writer")
+/// Starts `command` with its output piped (and its input, when `input` is given: its lines
+/// are written to it until it stops reading), and passes each line it prints to `each` on a
+/// thread of its own; returns the child and a receiver that gets a unit per line.
+fn spawn(
+    mut command: Command,
+    input: Option<Box<dyn Iterator<Item = String> + Send>>,
+    mut each: impl FnMut(&str) + Send + 'static,
+) -> (Child, mpsc::Receiver<()>, std::thread::JoinHandle<()>) {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    if input.is_some() {
+        command.stdin(Stdio::piped());
+    }
+    let mut child = command.spawn().expect("start the writer");
+    if let Some(lines) = input {
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            for line in lines {
+                // The writer died: nothing more to feed.
+                if writeln!(stdin, "{line}").is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let stdout = child.stdout.take().unwrap();
+    let (said, lines) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            each(&line);
+            let _ = said.send(());
+        }
+    });
+    (child, lines, reader)
 }
 
-/// Kills `child` with SIGKILL and checks that it died of that signal, not of an error of its
-/// own.
-fn kill(mut child: Child) {
+/// Waits until the child said a random number of lines (or stopped saying anything), then
+/// a random few milliseconds, kills it with SIGKILL and checks that it died of that signal,
+/// not of an error of its own or by finishing.
+fn kill_at_random(mut child: Child, lines: &mpsc::Receiver<()>, rng: &mut Rng) {
+    for _ in 0..rng.below(MOST_LINES + 1) {
+        if lines.recv().is_err() {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(rng.below(MOST_MS + 1)));
     child.kill().expect("SIGKILL the writer");
     let output = child.wait_with_output().unwrap();
     assert_eq!(
         output.status.signal(),
         Some(SIGKILL),
-        "the writer died of something else: {:?}\n{}",
+        "the writer died of something else (it loops until killed): {:?}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
 }
 
-/// Starts `command`, lets it run for a random while, kills it with SIGKILL, checks that it
-/// died of that signal and not of an error of its own, and returns what it announced.
-pub fn run_and_kill(command: Command, rng: &mut Rng, most_ms: u64) -> Announced {
-    let mut child = spawn(command);
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        read_announcements(BufReader::new(stdout).lines().map_while(Result::ok))
+/// Runs a crash workload (`command`) and kills it at a random instant; returns what it
+/// announced.
+pub fn run_and_kill(command: Command, rng: &mut Rng) -> Announced {
+    let announced = std::sync::Arc::new(std::sync::Mutex::new(Announced::default()));
+    let shared = std::sync::Arc::clone(&announced);
+    let (child, lines, reader) = spawn(command, None, move |line| {
+        shared.lock().unwrap().read(line);
     });
-    std::thread::sleep(Duration::from_millis(30 + rng.below(most_ms)));
-    kill(child);
-    reader.join().unwrap()
+    kill_at_random(child, &lines, rng);
+    reader.join().unwrap();
+    *announced.lock().unwrap()
 }
 
-/// Starts `command`, waits until it reports its first value (each stdout line goes through
-/// `parse`), lets it run a random while longer, kills it with SIGKILL, checks that it died
-/// of that signal, and returns the last value it reported.
+/// Runs `command`, feeding it `input` line by line, and kills it at a random instant;
+/// returns the last value it reported (each line of its output goes through `parse`).
 pub fn run_and_kill_reporting(
     command: Command,
+    input: impl Iterator<Item = String> + Send + 'static,
     rng: &mut Rng,
-    most_ms: u64,
     parse: impl Fn(&str) -> Option<u64> + Send + 'static,
 ) -> Option<u64> {
-    let mut child = spawn(command);
-    let stdout = child.stdout.take().unwrap();
-    let (sender, values) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(value) = parse(&line) {
-                let _ = sender.send(value);
-            }
+    let last = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let shared = std::sync::Arc::clone(&last);
+    let (child, lines, reader) = spawn(command, Some(Box::new(input)), move |line| {
+        if let Some(value) = parse(line) {
+            *shared.lock().unwrap() = Some(value);
         }
     });
-    let first = values.recv_timeout(Duration::from_secs(120));
-    std::thread::sleep(Duration::from_millis(rng.below(most_ms)));
-    kill(child);
+    kill_at_random(child, &lines, rng);
     reader.join().unwrap();
-    assert!(
-        first.is_ok(),
-        "the writer reported nothing before it was killed"
-    );
-    values.try_iter().last().or(first.ok())
+    *last.lock().unwrap()
 }
