@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-import { cli, clocks, filesystem, io } from "@bytecodealliance/preview2-shim";
+import { cli, clocks, filesystem, io, random } from "@bytecodealliance/preview2-shim";
 
 const [component, scenarioPath, dataDir, seedText = "7"] = process.argv.slice(2);
 if (!component || !scenarioPath || !dataDir) {
@@ -50,6 +50,7 @@ const imports = {
   "wasi:io/poll": io.poll,
   "wasi:io/streams": io.streams,
   "wasi:random/insecure-seed": { insecureSeed: () => [seed, 0n] },
+  "wasi:random/random": random.random,
 };
 const getCoreModule = async (name) => WebAssembly.compile(await readFile(join(out, name)));
 

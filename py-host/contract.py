@@ -325,12 +325,13 @@ def test_group_already_open_and_no_open_group(sandbox: Sandbox) -> None:
 
 
 def test_group_too_large_past_max_group_bytes(sandbox: Sandbox) -> None:
-    """With `max-group-bytes: 100`, a write taking the group past 100 distinct bytes is
-    `group-too-large(100)`; the group keeps what it had."""
+    """With `max-group-bytes: 228`, room for 100 bytes in one run (plus 64 for the run and 64
+    for its segment), a write taking the group past that is `group-too-large(228)`; the group
+    keeps what it had."""
     session = ProviderSession(sandbox.root)
-    memory = ok(session.open_with("limit.bin", open_options(max_group_bytes=100)))
+    memory = ok(session.open_with("limit.bin", open_options(max_group_bytes=228)))
     ok(memory.grow(1))
-    too_large = Variant("group-too-large", 100)
+    too_large = Variant("group-too-large", 228)
     ok(memory.begin_group())
     ok(memory.write(0, b"\x01" * 60))
     same(memory.write(200, b"\x02" * 60), too_large, "a second range past the limit")

@@ -34,6 +34,9 @@ trap 'rm -f "$log"' EXIT
 echo "== unit tests"
 cargo test --quiet --release -p wasm-dbms-memory-provider -p wasm-dbms-component-memory --lib 2>&1 | tee -a "$log"
 
+echo "== the adapter's documentation examples"
+cargo test --quiet --release -p wasm-dbms-component-memory --doc 2>&1 | tee -a "$log"
+
 echo "== the adapter crate packages and builds on its own"
 cargo publish --quiet --dry-run --allow-dirty -p wasm-dbms-component-memory
 

@@ -5,6 +5,18 @@ use wasip2::filesystem::types::ErrorCode;
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
 
+/// How the text of a `reopen-required` from `commit-group` begins when the group is whole
+/// in the journal: the next open completes it.
+pub const COMMITTED: &str = "committed:";
+
+/// How it begins when nothing of the group reached the journal: the next open finds the
+/// memory as it was before the group.
+pub const NOT_COMMITTED: &str = "not committed:";
+
+/// How it begins when only the next open decides: it completes the group, or finds the
+/// memory as it was before it.
+pub const UNDECIDED: &str = "undecided:";
+
 /// An `io` error naming the action, the path and the filesystem's error code.
 pub fn io(path: &str, action: &str, code: ErrorCode) -> MemoryError {
     MemoryError::Io(format!("{action} `{path}`: {}", code.name()))

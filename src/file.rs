@@ -1,7 +1,7 @@
 //! One open file: positional reads and writes through a `wasi:filesystem` descriptor, each
 //! looped until complete, with every failure named after the file.
 
-use wasip2::filesystem::types::Descriptor;
+use wasip2::filesystem::types::{Descriptor, DescriptorType};
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::MemoryError;
 use crate::error::{io, io_detail, resize};
@@ -27,11 +27,31 @@ impl File {
         &self.path
     }
 
-    /// The file's identity where the host can tell it (`metadata-hash`: the same for every
-    /// descriptor of one file, whatever path reached it).
-    pub fn identity(&self) -> Option<(u64, u64)> {
-        let hash = self.descriptor.metadata_hash().ok()?;
-        Some((hash.upper, hash.lower))
+    /// What the descriptor names: a regular file, a directory, ...
+    pub fn kind(&self) -> Result<DescriptorType, MemoryError> {
+        self.descriptor
+            .get_type()
+            .map_err(|code| io(&self.path, "stat", code))
+    }
+
+    /// Whether `other` is a descriptor of this same file, as the host tells it now.
+    ///
+    /// `is-same-object` alone is not enough: jco answers it for one descriptor object only.
+    /// Equal `metadata-hash`es taken at the same moment are: WASI defines the hash over the
+    /// file's serial number and modification time, which change together for no two files
+    /// (jco hashes exactly those; wasmtime the device and the serial number). The hash is
+    /// never remembered, since it changes whenever the file is written.
+    pub fn is_same_file(&self, other: &File) -> bool {
+        if self.descriptor.is_same_object(&other.descriptor) {
+            return true;
+        }
+        match (
+            self.descriptor.metadata_hash(),
+            other.descriptor.metadata_hash(),
+        ) {
+            (Ok(one), Ok(two)) => one.upper == two.upper && one.lower == two.lower,
+            _ => false,
+        }
     }
 
     /// The file's size in bytes.

@@ -3,14 +3,18 @@
 //!
 //! ```text
 //! header (64 bytes, at 0):
-//!   "WDBMJRN2" | generation: u64 | 40 zero bytes | xxh3(bytes 0..56)
+//!   "WDBMJRN2" | generation: u64 | salt: u64 | 32 zero bytes | xxh3(bytes 0..56)
 //! record (one committed group, appended after the header or the previous record):
 //!   generation: u64 | sequence: u64 | size: u64 | count: u64 | body: u64
 //!   | xxh3(the five fields, seed: chain)
 //!   | count × (offset: u64, len: u64, len bytes)        -- `body` bytes in all
 //!   | xxh3(everything from `generation` to the last byte, seed: chain)
 //! ```
-//! Integers are little-endian. `size` is the memory's size in bytes after the group;
+//! Integers are little-endian. `salt` is drawn at random for every header written (zero in
+//! journals written before it was), so that the chain of a generation's records starts from
+//! a value no earlier header had: bytes of an earlier journal's records, left in this file
+//! or exposed in a block the filesystem reused, never read as records of this one (SQLite's
+//! WAL salts its frames for the same reason). `size` is the memory's size in bytes after the group;
 //! `sequence` counts records from 0 within a generation; `chain` is the header's hash for
 //! the first record and the previous record's last hash after that. A record counts only
 //! when its generation is the header's, its sequence is the next one, both hashes match and
@@ -84,21 +88,28 @@ pub fn classify(prefix: &[u8], len: u64) -> Kind {
 }
 
 /// Whether `bytes` are what a header's write cut short can leave: zeros, or the first bytes
-/// of a header (its magic, any generation, zeros up to its hash).
+/// of a header (its magic, any generation and salt, zeros up to its hash).
 fn is_cut_header(bytes: &[u8]) -> bool {
     if bytes.iter().all(|byte| *byte == 0) {
         return true;
     }
     let magic = bytes.len().min(MAGIC.len());
-    let zeros = bytes.get(16..bytes.len().min(56)).unwrap_or(&[]);
+    let zeros = bytes.get(24..bytes.len().min(56)).unwrap_or(&[]);
     bytes[..magic] == MAGIC[..magic] && zeros.iter().all(|byte| *byte == 0)
 }
 
-/// The header of a journal of `generation`, and its hash (the first record's chain).
-pub fn header(generation: u64) -> ([u8; HEADER_LEN as usize], u64) {
+/// A salt for a new header: random, from the host.
+pub fn new_salt() -> u64 {
+    wasip2::random::random::get_random_u64()
+}
+
+/// The header of a journal of `generation` with `salt`, and its hash (the first record's
+/// chain).
+pub fn header(generation: u64, salt: u64) -> ([u8; HEADER_LEN as usize], u64) {
     let mut header = [0u8; HEADER_LEN as usize];
     header[..8].copy_from_slice(MAGIC);
     header[8..16].copy_from_slice(&generation.to_le_bytes());
+    header[16..24].copy_from_slice(&salt.to_le_bytes());
     let hash = xxh3_64_with_seed(&header[..56], 0);
     header[56..].copy_from_slice(&hash.to_le_bytes());
     (header, hash)
@@ -400,7 +411,17 @@ mod tests {
 
     #[test]
     fn headers_are_told_apart() {
-        let (header, hash) = header(7);
+        let (header, hash) = header(7, 0x5A17_5A17_5A17_5A17);
+        let (unsalted, unsalted_hash) = super::header(7, 0);
+        assert_ne!(hash, unsalted_hash, "the salt is hashed");
+        assert_eq!(
+            classify(&unsalted, HEADER_LEN),
+            Kind::Current {
+                generation: 7,
+                chain: unsalted_hash
+            },
+            "a header written before salts"
+        );
         let full = HEADER_LEN + 100;
         assert_eq!(
             classify(&header, full),

@@ -13,10 +13,10 @@ mod group;
 mod journal;
 mod legacy;
 mod location;
-mod lock;
 mod memory;
 mod preopen;
 mod protocol;
+mod registry;
 mod words;
 
 use bindings::exports::wasm_dbms::memory::memory_provider::{

@@ -17,6 +17,14 @@ use crate::preopen::resolve;
 /// What a journal's name ends with: `<file>-journal`.
 pub const JOURNAL_SUFFIX: &str = "-journal";
 
+/// Whether `name` ends in the journal's suffix, in any case: on a case-insensitive
+/// filesystem (macOS, Windows) `db-JOURNAL` is the journal of `db`.
+fn is_journal_name(name: &str) -> bool {
+    name.len() >= JOURNAL_SUFFIX.len()
+        && name.as_bytes()[name.len() - JOURNAL_SUFFIX.len()..]
+            .eq_ignore_ascii_case(JOURNAL_SUFFIX.as_bytes())
+}
+
 /// The directory holding a memory's file, the file's name in it, and how it is named in
 /// messages and locks.
 pub struct Location {
@@ -42,9 +50,10 @@ impl Location {
         if name.is_empty() {
             return Err(invalid("is a preopened directory, not a file"));
         }
-        if name.ends_with(JOURNAL_SUFFIX) {
+        if is_journal_name(&name) {
             return Err(invalid(
-                "ends in `-journal`, the name of a memory's journal; choose another name",
+                "ends in `-journal` (in any case: on a case-insensitive filesystem that is the \
+                 name of a memory's journal); choose another name",
             ));
         }
         let (root, preopen_name) = preopens.swap_remove(index);
@@ -77,40 +86,75 @@ impl Location {
         &self.path
     }
 
-    /// Opens the memory's file for reading and writing, creating it when missing; says
-    /// whether it was created (its entry is then not yet durable).
+    /// Opens the memory's file for reading and writing, if it exists.
     ///
     /// Only `read | write` descriptor flags are asked for, so hosts that refuse the
     /// directory-mutation or sync flags on open (such as jco) open the file too.
-    pub fn open_file(&self) -> Result<(File, bool), MemoryError> {
+    pub fn open_existing_file(&self) -> Result<Option<File>, MemoryError> {
+        match self.open_file_with(OpenFlags::empty()) {
+            Ok(file) => self.regular(file).map(Some),
+            Err(ErrorCode::NoEntry) => Ok(None),
+            Err(code) => Err(self.open_error(code)),
+        }
+    }
+
+    /// Opens the memory's file (or with `journal`, its journal) for reading only, if it
+    /// can: to tell who holds a file the host refused to let this process write.
+    pub fn open_for_reading(&self, journal: bool) -> Option<File> {
+        let (name, path) = match journal {
+            false => (self.name.clone(), self.path.clone()),
+            true => (self.journal_name(), self.journal_path()),
+        };
+        let descriptor = self
+            .directory
+            .open_at(
+                PathFlags::empty(),
+                &name,
+                OpenFlags::empty(),
+                DescriptorFlags::READ,
+            )
+            .ok()?;
+        Some(File::new(descriptor, path))
+    }
+
+    /// Creates the memory's file, empty; `None` when a file appeared at its name since it
+    /// was found missing.
+    pub fn create_file(&self) -> Result<Option<File>, MemoryError> {
+        match self.open_file_with(OpenFlags::CREATE | OpenFlags::EXCLUSIVE) {
+            Ok(file) => self.regular(file).map(Some),
+            Err(ErrorCode::Exist) => Ok(None),
+            Err(code) => Err(self.open_error(code)),
+        }
+    }
+
+    /// Removes the memory's file, which this open created.
+    pub fn remove_file(&self) -> Result<(), MemoryError> {
+        self.directory
+            .unlink_file_at(&self.name)
+            .map_err(|code| io(&self.path, "remove", code))
+    }
+
+    fn open_file_with(&self, flags: OpenFlags) -> Result<File, ErrorCode> {
         // A symbolic link is refused rather than followed: the journal lives beside the path
         // opened, and two paths to one file would give it two journals.
-        let open = |flags| {
-            self.directory.open_at(
-                PathFlags::empty(),
-                &self.name,
-                flags,
-                DescriptorFlags::READ | DescriptorFlags::WRITE,
-            )
-        };
-        let (descriptor, created) = match open(OpenFlags::CREATE | OpenFlags::EXCLUSIVE) {
-            Ok(descriptor) => (descriptor, true),
-            Err(ErrorCode::Exist) => (
-                open(OpenFlags::empty()).map_err(|c| self.open_error(c))?,
-                false,
-            ),
-            Err(code) => return Err(self.open_error(code)),
-        };
-        let kind = descriptor
-            .get_type()
-            .map_err(|code| io(&self.path, "stat", code))?;
-        if kind != DescriptorType::RegularFile {
-            return Err(MemoryError::InvalidPath(format!(
+        let descriptor = self.directory.open_at(
+            PathFlags::empty(),
+            &self.name,
+            flags,
+            DescriptorFlags::READ | DescriptorFlags::WRITE,
+        )?;
+        Ok(File::new(descriptor, self.path.clone()))
+    }
+
+    /// `file`, if it is a regular file.
+    fn regular(&self, file: File) -> Result<File, MemoryError> {
+        match file.kind()? {
+            DescriptorType::RegularFile => Ok(file),
+            _ => Err(MemoryError::InvalidPath(format!(
                 "`{}` is not a regular file",
                 self.path
-            )));
+            ))),
         }
-        Ok((File::new(descriptor, self.path.clone()), created))
     }
 
     fn open_error(&self, code: ErrorCode) -> MemoryError {
@@ -147,20 +191,28 @@ impl Location {
             OpenFlags::empty(),
             DescriptorFlags::READ | DescriptorFlags::WRITE,
         ) {
-            Ok(descriptor) => match descriptor.get_type() {
-                Ok(DescriptorType::RegularFile) => {
-                    Ok(Some(File::new(descriptor, self.journal_path())))
+            Ok(descriptor) => {
+                let file = File::new(descriptor, self.journal_path());
+                match file.kind() {
+                    Ok(DescriptorType::RegularFile) => Ok(Some(file)),
+                    _ => Err(self.journal_taken()),
                 }
-                _ => Err(self.journal_taken()),
-            },
+            }
             Err(ErrorCode::NoEntry) => Ok(None),
             Err(ErrorCode::IsDirectory | ErrorCode::Loop) => Err(self.journal_taken()),
+            Err(ErrorCode::Busy | ErrorCode::WouldBlock) => Err(MemoryError::Locked(format!(
+                "`{}`, the journal of `{}`, is held by another process (the host refused to let \
+                 this one write it)",
+                self.journal_path(),
+                self.path
+            ))),
             Err(code) => Err(io(&self.journal_path(), "open", code)),
         }
     }
 
-    /// The error of a journal's name taken by something that is not a regular file.
-    fn journal_taken(&self) -> MemoryError {
+    /// The error of a journal's name taken by something that is not a journal of this
+    /// provider.
+    pub fn journal_taken(&self) -> MemoryError {
         MemoryError::InvalidPath(format!(
             "`{}` is not a journal of this provider, so `{}` cannot keep its journal there; it \
              was left untouched: move it away",
@@ -200,6 +252,28 @@ impl Location {
             Ok(())
             | Err(ErrorCode::Invalid | ErrorCode::Unsupported | ErrorCode::BadDescriptor) => Ok(()),
             Err(code) => Err(io(&self.path, "sync the directory of", code)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_journal_name;
+
+    #[test]
+    fn the_journal_suffix_is_reserved_in_any_case() {
+        for name in ["db-journal", "db.bin-JOURNAL", "x-Journal", "-jOuRnAl"] {
+            assert!(is_journal_name(name), "{name}");
+        }
+        for name in [
+            "db",
+            "journal",
+            "db-journa",
+            "db-journal.bin",
+            "dbjournal",
+            "é-journaé",
+        ] {
+            assert!(!is_journal_name(name), "{name}");
         }
     }
 }

@@ -3,26 +3,27 @@
 //! by a new open. What reaches the files, and when, is `protocol.rs`'s.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::{
     MemoryError, OpenOptions, Recovery,
 };
 use crate::bounds::{Limits, PAGE_SIZE, checked_transfer};
-use crate::error::io_detail;
+use crate::error::{NOT_COMMITTED, io_detail};
 use crate::group::Group;
 use crate::location::Location;
-use crate::lock::PathLock;
 use crate::protocol::Storage;
+use crate::registry::{self, Registration};
 
 /// An open memory.
 pub struct Memory {
-    storage: RefCell<Storage>,
+    storage: Rc<RefCell<Storage>>,
     group: RefCell<Option<Group>>,
     /// Why every call is refused, once a commit failed past the point of withdrawal.
     reopen_required: RefCell<Option<String>>,
     limits: Limits,
     recovery: Recovery,
-    _lock: PathLock,
+    _registration: Registration,
 }
 
 impl Memory {
@@ -30,25 +31,23 @@ impl Memory {
     pub fn open(path: &str, options: &OpenOptions) -> Result<Self, MemoryError> {
         let limits = Limits::from_options(options)?;
         let location = Location::resolve(path)?;
-        let file = Storage::open_file(&location)?;
-        // Held before the journal is touched: another memory of this file would share it.
-        let key = match file.identity() {
-            Some((upper, lower)) => format!("file {upper:016x}{lower:016x}"),
-            None => format!("path {}", location.key()),
-        };
-        let lock = PathLock::acquire(key).ok_or_else(|| {
-            MemoryError::Locked(format!(
-                "`{path}` is held by another memory of this instance"
-            ))
-        })?;
-        let (storage, recovery) = Storage::recover(location, file, limits)?;
+        // Checked before the journal is touched: another memory of this file would share it.
+        registry::refuse_path(location.key(), path)?;
+        let file = held_elsewhere(Storage::open_file(&location), &location, false, path)?;
+        registry::refuse_file(&file, path)?;
+        let journal = held_elsewhere(location.open_journal(), &location, true, path)?;
+        if let Some(journal) = &journal {
+            registry::refuse_file(journal, path)?;
+        }
+        let (storage, recovery) = Storage::recover(location, file, journal, limits)?;
+        let storage = Rc::new(RefCell::new(storage));
         Ok(Self {
-            storage: RefCell::new(storage),
+            _registration: Registration::new(&storage),
+            storage,
             group: RefCell::new(None),
             reopen_required: RefCell::new(None),
             limits,
             recovery,
-            _lock: lock,
         })
     }
 
@@ -159,7 +158,11 @@ impl Memory {
 
     /// `commit-group`: the group is closed whatever the outcome.
     pub fn commit_group(&self, durable: bool) -> Result<(), MemoryError> {
-        self.usable()?;
+        if let Some(why) = &*self.reopen_required.borrow() {
+            return Err(MemoryError::ReopenRequired(format!(
+                "{NOT_COMMITTED} this memory refuses every call since one failed: {why}"
+            )));
+        }
         let group = self
             .group
             .borrow_mut()
@@ -177,6 +180,26 @@ impl Memory {
             .take()
             .map(drop)
             .ok_or(MemoryError::NoOpenGroup)
+    }
+}
+
+/// `opened`, unless the host refused to let this process write the file (or with
+/// `journal`, its journal): then `locked`, naming this instance's memory that holds it, if
+/// one does.
+fn held_elsewhere<T>(
+    opened: Result<T, MemoryError>,
+    location: &Location,
+    journal: bool,
+    path: &str,
+) -> Result<T, MemoryError> {
+    match opened {
+        Err(MemoryError::Locked(why)) => {
+            if let Some(file) = location.open_for_reading(journal) {
+                registry::refuse_file(&file, path)?;
+            }
+            Err(MemoryError::Locked(why))
+        }
+        opened => opened,
     }
 }
 

@@ -33,17 +33,27 @@
 //!    next open completes it (or, when the filesystem refuses its growth as too large, drops
 //!    it and says so).
 //! 6. **The file's and the journal's names survive a power loss** once a durable commit or a
-//!    `sync` returns: a file created by `open` has its directory synced at once, a journal
-//!    when it is first used by a durable commit or a `sync`.
-//! 7. **A failed sync of the file or the journal ends the memory's use.** After an `fsync`
-//!    error, Linux may have dropped the data it failed to write while the next `fsync`
-//!    succeeds; so, as PostgreSQL and RocksDB do, the memory refuses every call from then on
+//!    `sync` returns: a file created by `open` has its directory synced at once (and is
+//!    removed again when that sync fails), a journal when it is first used by a durable
+//!    commit or a `sync`. A journal that holds groups is never applied to a file created
+//!    anew: it belongs to a file that is gone.
+//! 7. **A failed sync is never relied on.** After an `fsync` error, Linux may have dropped
+//!    the data it failed to write while the next `fsync` succeeds; so, as PostgreSQL and
+//!    RocksDB do, a failed sync of the file or the journal ends the memory's use
 //!    (`reopen-required`), keeping the journal, and the next open writes the journal's
-//!    groups again. Writes outside groups since the last successful sync are then uncertain.
+//!    groups again (writes outside groups since the last successful sync are then
+//!    uncertain). After a failed sync of the directory, the journal's name is not trusted to
+//!    a later one, nor is the name of a journal found at open (its maker may have seen such
+//!    a failure): the journal is made anew (a new entry, which the sync must write) before a
+//!    durable commit relies on its name, and `sync` checkpoints instead.
+//! 8. **A record belongs to one header.** Every header carries a random salt, hashed into
+//!    the chain of its records: bytes of an earlier record, left in the journal file or
+//!    exposed by a block the filesystem reused after a crash, never read as a record of the
+//!    current header, whatever its generation.
 
 use crate::bindings::exports::wasm_dbms::memory::memory_provider::{MemoryError, Recovery};
 use crate::bounds::{Limits, PAGE_SIZE};
-use crate::error::{describe, io_detail};
+use crate::error::{COMMITTED, NOT_COMMITTED, UNDECIDED, describe, io_detail};
 use crate::file::File;
 use crate::group::Group;
 use crate::journal::{self, Cursor, HEADER_LEN, Kind, Position};
@@ -57,7 +67,8 @@ const ALLOCATION: u64 = 1 << 20;
 fn sync_failed(what: &str, error: MemoryError) -> MemoryError {
     MemoryError::ReopenRequired(format!(
         "a sync of `{what}` failed ({}): what the disk holds is no longer certain; open the \
-         file again, and the groups in its journal are written again",
+         file again, and the groups in its journal are written again (writes outside groups \
+         since the last successful sync may be lost)",
         describe(&error)
     ))
 }
@@ -72,14 +83,61 @@ fn not_emptied(what: &str, error: MemoryError) -> MemoryError {
     ))
 }
 
-/// The error of a durable commit whose first step, the sync of the file's own pending
-/// writes, failed: nothing of the group was written, but the disk is uncertain (invariant 7).
-fn not_journaled(what: &str, error: MemoryError) -> MemoryError {
+/// The `reopen-required` of a commit whose group is whole in the journal: the next open
+/// completes it (the WIT's `committed:`).
+fn committed(detail: &str) -> MemoryError {
     MemoryError::ReopenRequired(format!(
-        "a sync of `{what}` failed ({}) before the group was written: the group is not in the \
-         journal; open the file again",
-        describe(&error)
+        "{COMMITTED} the group is in the journal and the next open completes it; {detail}"
     ))
+}
+
+/// The `reopen-required` of a commit of which nothing reached the journal: the next open
+/// finds the memory as it was before the group (the WIT's `not committed:`).
+fn not_committed(detail: &str) -> MemoryError {
+    MemoryError::ReopenRequired(format!(
+        "{NOT_COMMITTED} the group is not in the journal and the next open finds the memory \
+         as it was before it; {detail}"
+    ))
+}
+
+/// The `reopen-required` of a commit whose fate only the next open decides: it completes
+/// the group or finds the memory as before it (the WIT's `undecided:`).
+fn undecided(detail: &str) -> MemoryError {
+    MemoryError::ReopenRequired(format!(
+        "{UNDECIDED} the next open either completes the group or finds the memory as it was \
+         before it; {detail}"
+    ))
+}
+
+/// Refuses a journal beside a file that does not exist, when it holds groups: they belong
+/// to a file that is gone. A journal with nothing to complete is taken over by the open.
+fn refuse_orphaned(location: &Location, journal: &File) -> Result<(), MemoryError> {
+    let len = journal.size()?;
+    let prefix = journal.read_exact_at(0, len.min(HEADER_LEN) as usize)?;
+    let holds_groups = match journal::classify(&prefix, len) {
+        Kind::Foreign => return Err(location.journal_taken()),
+        Kind::Unfinished { .. } => false,
+        Kind::Legacy => legacy::read(journal, len, |_, _| Ok(()))?.is_some(),
+        Kind::Current { generation, chain } => {
+            let first = Position {
+                generation,
+                sequence: 0,
+                chain,
+            };
+            let mut cursor = Cursor::new(journal, HEADER_LEN);
+            journal::read_record(&mut cursor, first, 0, |_, _| Ok(()))?.is_some()
+        }
+    };
+    if !holds_groups {
+        return Ok(());
+    }
+    Err(MemoryError::InvalidPath(format!(
+        "`{}` holds committed groups of `{}`, which does not exist: they cannot be completed \
+         over a new, empty file. Nothing was created and the journal was left untouched: put \
+         the file back, or move the journal away to start an empty memory",
+        journal.path(),
+        location.path()
+    )))
 }
 
 /// A memory's file and journal, and what of them is not yet on stable storage.
@@ -92,6 +150,10 @@ pub struct Storage {
     journal: Option<Journal>,
     /// Writes or growths outside groups since the file's last sync.
     file_unsynced: bool,
+    /// The journal's name cannot be vouched for: the journal was found at open (another
+    /// memory made it, and a sync of its directory may have failed there), or a sync of the
+    /// directory failed since. It is made anew before a directory sync is trusted with it.
+    journal_name_doubtful: bool,
     limits: Limits,
 }
 
@@ -171,7 +233,7 @@ impl Journal {
     /// for the records to overwrite (they belong to earlier generations, which never
     /// replay) unless the file is larger than twice `keep` or twice an [`ALLOCATION`].
     fn write_header(&mut self, keep: u64) -> Result<(), MemoryError> {
-        let (header, chain) = journal::header(self.next.generation);
+        let (header, chain) = journal::header(self.next.generation, journal::new_salt());
         self.next.chain = chain;
         self.next.sequence = 0;
         self.end = HEADER_LEN;
@@ -189,28 +251,52 @@ impl Journal {
 }
 
 impl Storage {
-    /// Opens the memory's file at `location` (creating it empty), checks its size, and makes
-    /// a new file's name durable. Nothing else is touched: a journal beside it is settled by
-    /// [`Storage::recover`], once the caller holds the file.
+    /// Opens the memory's file at `location`, or creates it empty when it does not exist,
+    /// checks its size, and makes a new file's name durable. Nothing else is touched: a
+    /// journal beside it is settled by [`Storage::recover`], once the caller holds the file.
+    ///
+    /// A journal holding groups beside a file that does not exist belongs to a file that is
+    /// gone: its groups cannot be completed over an empty file, so the open is refused
+    /// (`invalid-path`, naming it), nothing is created and the journal is left as it is.
     pub fn open_file(location: &Location) -> Result<File, MemoryError> {
-        let (file, created) = location.open_file()?;
-        let size = file.size()?;
-        if created || size == 0 {
-            // Invariant 6: a new file's name is durable before anything is put in it (and an
-            // empty file's, in case the open that created it could not sync it).
-            location.sync_directory()?;
+        loop {
+            if let Some(file) = location.open_existing_file()? {
+                let size = file.size()?;
+                if size == 0 {
+                    // An empty file's name, in case the open that created it could not sync it.
+                    location.sync_directory()?;
+                }
+                if size % PAGE_SIZE != 0 {
+                    return Err(MemoryError::MisalignedFile(size));
+                }
+                return Ok(file);
+            }
+            if let Some(journal) = location.open_journal()? {
+                refuse_orphaned(location, &journal)?;
+            }
+            let Some(file) = location.create_file()? else {
+                // It appeared since: open it.
+                continue;
+            };
+            // Invariant 6: a new file's name is durable before anything is put in it. When
+            // the directory's sync fails, the file is taken back: a later sync, with nothing
+            // changed in the directory, could succeed without writing the name (invariant 7),
+            // while the next open creates it anew.
+            if let Err(error) = location.sync_directory() {
+                drop(file);
+                let _ = location.remove_file();
+                return Err(error);
+            }
+            return Ok(file);
         }
-        if size % PAGE_SIZE != 0 {
-            return Err(MemoryError::MisalignedFile(size));
-        }
-        Ok(file)
     }
 
-    /// Settles the journal a crash left beside `file`, and returns the storage with what
-    /// the recovery did.
+    /// Settles the journal a crash left beside `file` (`journal`, opened by the caller), and
+    /// returns the storage with what the recovery did.
     pub fn recover(
         location: Location,
         file: File,
+        journal: Option<File>,
         limits: Limits,
     ) -> Result<(Self, Recovery), MemoryError> {
         let mut storage = Self {
@@ -221,11 +307,37 @@ impl Storage {
             // A previous session may have left writes outside groups unsynced (its close syncs
             // only with a journal): the first durable commit syncs the file first.
             file_unsynced: true,
+            journal_name_doubtful: false,
             limits,
         };
-        let recovery = storage.recover_journal()?;
+        let recovery = match journal {
+            Some(journal) => {
+                storage.journal_name_doubtful = true;
+                storage.recover_journal(journal)?
+            }
+            None => Recovery {
+                completed_groups: 0,
+                journal_bytes: 0,
+                discarded: None,
+            },
+        };
         storage.pages = storage.file.size()? / PAGE_SIZE;
         Ok((storage, recovery))
+    }
+
+    /// Where the memory's files are.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The memory's file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The memory's journal, while it has one.
+    pub fn journal_file(&self) -> Option<&File> {
+        self.journal.as_ref().map(|journal| &journal.file)
     }
 
     /// The committed page count.
@@ -238,28 +350,18 @@ impl Storage {
         self.location.path()
     }
 
-    /// Settles the journal found beside the file, if any, and keeps it as this memory's
-    /// journal, started afresh.
-    fn recover_journal(&mut self) -> Result<Recovery, MemoryError> {
+    /// Settles `journal`, found beside the file, and keeps it as this memory's journal,
+    /// started afresh.
+    fn recover_journal(&mut self, journal: File) -> Result<Recovery, MemoryError> {
         let mut recovery = Recovery {
             completed_groups: 0,
             journal_bytes: 0,
             discarded: None,
         };
-        let Some(journal) = self.location.open_journal()? else {
-            return Ok(recovery);
-        };
         let len = journal.size()?;
         let prefix = journal.read_exact_at(0, len.min(HEADER_LEN) as usize)?;
         let generation = match journal::classify(&prefix, len) {
-            Kind::Foreign => {
-                return Err(MemoryError::InvalidPath(format!(
-                    "`{}` is not a journal of this provider, so `{}` cannot keep its journal \
-                     there; it was left untouched: move it away",
-                    journal.path(),
-                    self.location.path()
-                )));
-            }
+            Kind::Foreign => return Err(self.location.journal_taken()),
             Kind::Legacy => {
                 recovery = self.complete_legacy(&journal, len)?;
                 // Its group is on stable storage in the file now. The journal becomes one of
@@ -386,7 +488,18 @@ impl Storage {
             next.chain = record.hash;
             previous_size = record.size;
         }
-        self.file.sync().map_err(failed)?;
+        self.file.sync().map_err(|error| {
+            io_detail(
+                self.file.path(),
+                &format!(
+                    "its sync after completing the journal's groups failed ({}); the journal is \
+                     kept, and the next open completes them again, but writes the last program \
+                     to hold the file made outside groups and did not sync may be lost (after a \
+                     failed sync the system may drop what it did not write)",
+                    describe(&error)
+                ),
+            )
+        })?;
         Ok(Recovery {
             completed_groups: completing,
             journal_bytes: last.end,
@@ -465,25 +578,38 @@ impl Storage {
         Ok(())
     }
 
-    /// Commits `group`: on failure, the error is `group-discarded` or `reopen-required`.
+    /// Commits `group`: on failure, the error is `group-discarded` or `reopen-required`, whose
+    /// text begins with what became of the group (`committed:`, `not committed:` or
+    /// `undecided:`).
     pub fn commit(&mut self, group: &Group, durable: bool) -> Result<(), MemoryError> {
         if group.is_empty() && group.pages == self.pages {
             // Nothing to write; a durable commit still makes everything before it durable.
-            return if durable { self.sync() } else { Ok(()) };
+            return if durable {
+                self.sync().map_err(|error| match error {
+                    MemoryError::ReopenRequired(why) => not_committed(&why),
+                    other => MemoryError::GroupDiscarded(describe(&other)),
+                })
+            } else {
+                Ok(())
+            };
         }
         let discard = |error: MemoryError| MemoryError::GroupDiscarded(describe(&error));
+        let ranges = group.sorted().map_err(discard)?;
 
         // Step 1 (invariant 3): changes outside groups made before this group become
         // durable before it does.
         if durable && self.file_unsynced {
             self.file
                 .sync()
-                .map_err(|error| not_journaled(self.file.path(), error))?;
+                .map_err(|error| not_committed(&describe(&sync_failed(self.file.path(), error))))?;
             self.file_unsynced = false;
         }
 
         // Step 2: a journal whose header is durable, and for a durable commit whose name is.
-        self.ready_journal(durable).map_err(discard)?;
+        self.ready_journal(durable).map_err(|error| match error {
+            MemoryError::ReopenRequired(why) => not_committed(&why),
+            other => discard(other),
+        })?;
         let journal = self.journal.as_mut().expect("a ready journal");
 
         // Step 3 (invariant 2): the whole record, its last hash last. A record cut short is
@@ -492,7 +618,7 @@ impl Storage {
         if durable {
             // Best effort: a disk without room for the allocation may still have room for
             // the record, whose own write decides.
-            let end = start + journal::record_len(group.ranges());
+            let end = start + journal::record_len(ranges.iter());
             let _ = journal.allocate(end);
         }
         let size = group.pages * PAGE_SIZE;
@@ -502,7 +628,7 @@ impl Storage {
             journal.next,
             size,
             group.range_count(),
-            group.ranges(),
+            ranges.iter(),
         );
         let record = match appended {
             Ok(record) => {
@@ -522,7 +648,10 @@ impl Storage {
         // file changes. When the sync fails the record stays: the next open completes it.
         if durable {
             if let Err(error) = journal.file.sync() {
-                return Err(sync_failed(journal.file.path(), error));
+                return Err(committed(&format!(
+                    "{}; it is not known to be durable",
+                    describe(&sync_failed(journal.file.path(), error))
+                )));
             }
             journal.unsynced = false;
         }
@@ -537,12 +666,9 @@ impl Storage {
 
         // Step 6 (invariant 5): the bytes, in place. From here a failure may leave part of
         // the group in the file, and only the journal can complete it.
-        for (offset, data) in group.ranges() {
+        for (offset, data) in ranges.iter() {
             if let Err(error) = self.file.write_all_at(offset, data) {
-                return Err(MemoryError::ReopenRequired(format!(
-                    "{}; the group is in the journal and the next open completes it",
-                    describe(&error)
-                )));
+                return Err(committed(&describe(&error)));
             }
         }
 
@@ -556,15 +682,27 @@ impl Storage {
         // the checkpoint's `reopen-required`: the group is done, in the journal or in the
         // synced file, and the next open finds it.
         if journal.end - HEADER_LEN > self.limits.checkpoint_bytes {
-            self.checkpoint()?;
+            self.checkpoint()
+                .map_err(|error| committed(&describe(&error)))?;
         }
         Ok(())
     }
 
     /// Makes the journal ready for a record: created (its header synced) when missing, its
     /// header rewritten when a checkpoint could not finish it, and its name synced for a
-    /// durable commit.
+    /// durable commit. A journal whose name is doubtful (found at open, or after a failed
+    /// sync of the directory) is made anew before its name is synced (see
+    /// [`Storage::renew_journal`]).
     fn ready_journal(&mut self, durable: bool) -> Result<(), MemoryError> {
+        if durable
+            && self.journal_name_doubtful
+            && self
+                .journal
+                .as_ref()
+                .is_none_or(|journal| !journal.entry_durable)
+        {
+            self.renew_journal()?;
+        }
         if self.journal.is_none() {
             let file = match self.location.create_journal() {
                 Ok(file) => file,
@@ -585,10 +723,31 @@ impl Storage {
             journal.write_header(self.limits.checkpoint_bytes)?;
         }
         if durable && !journal.entry_durable {
-            self.location.sync_directory()?;
+            if let Err(error) = self.location.sync_directory() {
+                self.journal_name_doubtful = true;
+                return Err(error);
+            }
+            self.journal_name_doubtful = false;
             journal.entry_durable = true;
         }
         Ok(())
+    }
+
+    /// Removes the journal, after emptying it when it holds records (a checkpoint), so that
+    /// the next one is a new entry of the directory.
+    ///
+    /// After a failed sync of a directory, Linux may have marked its changes written while
+    /// they are not, and a later sync with nothing changed since succeeds without writing
+    /// them: the journal's name could then vanish at a power loss under a commit that was
+    /// acknowledged durable. A memory cannot know whether that happened to a journal it
+    /// found at open (the one that made it may have seen the failure and stopped). A new
+    /// entry changes the directory again, so the next sync that succeeds writes it.
+    fn renew_journal(&mut self) -> Result<(), MemoryError> {
+        if self.journal.as_ref().is_some_and(Journal::replayable) {
+            self.checkpoint()?;
+        }
+        self.journal = None;
+        self.location.remove_journal()
     }
 
     /// The journal file an earlier failed creation left, when it holds no record.
@@ -622,19 +781,18 @@ impl Storage {
             journal.allocated = journal.allocated.min(start);
         }
         if let Err(error) = truncated {
-            return MemoryError::ReopenRequired(format!(
-                "{}, and withdrawing the group from the journal failed too ({}); the next open \
-                 completes it, or drops it and says so when the file still cannot grow",
+            return undecided(&format!(
+                "{}, and withdrawing the group from the journal failed too ({}): the next open \
+                 completes it, or drops it when the file still cannot grow",
                 describe(&cause),
                 describe(&error)
             ));
         }
         if let Err(error) = journal.file.sync() {
             // Invariant 7: the truncation may not be on disk, and the journal is uncertain.
-            return MemoryError::ReopenRequired(format!(
+            return undecided(&format!(
                 "{}; the group was withdrawn from the journal, but its sync failed ({}): after a \
-                 power loss the next open may still find the group, and then completes it or \
-                 drops it and says so",
+                 power loss the next open may still find the group",
                 describe(&cause),
                 describe(&error)
             ));
@@ -649,6 +807,12 @@ impl Storage {
     /// Puts every change made so far on stable storage: the records of committed groups
     /// (with the journal's name) and the file's changes outside groups.
     pub fn sync(&mut self) -> Result<(), MemoryError> {
+        let needs_entry = |journal: &Journal| journal.replayable() && !journal.entry_durable;
+        if self.journal_name_doubtful && self.journal.as_ref().is_some_and(needs_entry) {
+            // The journal's name is doubtful: it is not trusted to a directory sync (see
+            // `renew_journal`), and the file takes the journal's groups instead.
+            return self.checkpoint();
+        }
         if let Some(journal) = &mut self.journal {
             if journal.unsynced {
                 journal
@@ -657,8 +821,11 @@ impl Storage {
                     .map_err(|error| sync_failed(journal.file.path(), error))?;
                 journal.unsynced = false;
             }
-            if journal.replayable() && !journal.entry_durable {
-                self.location.sync_directory()?;
+            if needs_entry(journal) {
+                if let Err(error) = self.location.sync_directory() {
+                    self.journal_name_doubtful = true;
+                    return Err(error);
+                }
                 journal.entry_durable = true;
             }
         }

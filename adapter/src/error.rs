@@ -1,8 +1,26 @@
-//! The one place where the provider's `memory-error` becomes wasm-dbms's [`MemoryError`].
+//! The one place where the provider's `memory-error` becomes wasm-dbms's [`MemoryError`],
+//! and a failed commit's error what became of its group.
 
 use wasm_dbms_api::memory::MemoryError;
 
+use crate::FlushOutcome;
 use crate::bindings::wasm_dbms::memory::memory_provider::MemoryError as ProviderError;
+
+/// What became of a group whose `commit-group` answered `error`: `group-discarded` and a
+/// refusal before anything was written are not committed; a `reopen-required` says it in the
+/// first word of its text, as the WIT promises; anything else is taken as undecided.
+pub fn flush_outcome(error: &ProviderError) -> FlushOutcome {
+    match error {
+        ProviderError::GroupDiscarded(_) | ProviderError::NoOpenGroup => FlushOutcome::NotCommitted,
+        ProviderError::ReopenRequired(text) if text.starts_with("committed:") => {
+            FlushOutcome::Committed
+        }
+        ProviderError::ReopenRequired(text) if text.starts_with("not committed:") => {
+            FlushOutcome::NotCommitted
+        }
+        _ => FlushOutcome::Undecided,
+    }
+}
 
 /// Converts a provider error: `out-of-bounds` stays [`MemoryError::OutOfBounds`], every
 /// other variant becomes a [`MemoryError::ProviderError`] whose text names the variant and
@@ -35,6 +53,38 @@ pub fn into_memory_error(error: ProviderError) -> MemoryError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_commit_says_what_became_of_its_group() {
+        let reopen = |text: &str| ProviderError::ReopenRequired(text.into());
+        let cases = [
+            (
+                reopen("committed: the group is in the journal"),
+                FlushOutcome::Committed,
+            ),
+            (
+                reopen("not committed: a sync failed"),
+                FlushOutcome::NotCommitted,
+            ),
+            (
+                reopen("undecided: the next open decides"),
+                FlushOutcome::Undecided,
+            ),
+            (
+                reopen("a text without its outcome"),
+                FlushOutcome::Undecided,
+            ),
+            (
+                ProviderError::GroupDiscarded("full".into()),
+                FlushOutcome::NotCommitted,
+            ),
+            (ProviderError::NoOpenGroup, FlushOutcome::NotCommitted),
+            (ProviderError::Io("write".into()), FlushOutcome::Undecided),
+        ];
+        for (error, outcome) in cases {
+            assert_eq!(flush_outcome(&error), outcome, "{error:?}");
+        }
+    }
 
     #[test]
     fn out_of_bounds_keeps_its_meaning() {

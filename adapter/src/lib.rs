@@ -19,7 +19,7 @@
 //!   crash-atomic group, and `flush` commits it (durably unless the options say otherwise).
 //!   Reads see pending writes at once. A crash loses exactly what was written since the last
 //!   `flush`; a program that never flushes keeps nothing. A pending group holds at most
-//!   [`Options::max_group_bytes`] distinct bytes (64 MiB by default) in the provider's
+//!   [`Options::max_group_bytes`] (64 MiB by default, its bookkeeping counted) in the provider's
 //!   memory: the write that would pass that fails, and so does everything after it (see
 //!   below), until the memory is opened again.
 //! - **Write-through** ([`Mode::WriteThrough`], [`open`](ComponentMemoryProvider::open)): as
@@ -32,9 +32,27 @@
 //! - After a read fails, every later call fails: wasm-dbms takes a schema page it cannot read
 //!   for an empty database and would register its tables afresh over the data. Drop the
 //!   context and open the memory again.
-//! - In atomic mode, after a write or a `flush` fails, every later call fails too: the
-//!   pending changes are dropped (never committed in part), and the file keeps what the last
-//!   successful `flush` committed. Drop the context and open the memory again.
+//! - In atomic mode, after a write or a `flush` fails, every later call fails too. A failed
+//!   write drops the pending changes: the file keeps what the last successful `flush`
+//!   committed. A failed `flush` says what became of its changes ([`FlushOutcome`], in
+//!   the error's text and from [`ComponentMemoryProvider::failed_flush`]): committed (the
+//!   next open completes them: do not do them again), not committed (the file keeps what the
+//!   last successful `flush` committed), or undecided (the next open completes them all or
+//!   none). Never in part. Drop the context and open the memory again.
+//!
+//! The imported resource itself is not handed out: a call made on it behind the adapter's
+//! back would leave the adapter's cache and its page count wrong.
+//!
+//! ```compile_fail
+//! # fn raw(provider: &wasm_dbms_component_memory::ComponentMemoryProvider) {
+//! let _ = provider.memory(); // no such method
+//! # }
+//! ```
+//! ```no_run
+//! # fn raw(provider: &wasm_dbms_component_memory::ComponentMemoryProvider) {
+//! let _ = (provider.mode(), provider.failure(), provider.failed_flush());
+//! # }
+//! ```
 //!
 //! The provider rejects a second open of the same file in the same component instance, and
 //! hosts that lock files refuse a second process; see the provider's WIT.
@@ -48,7 +66,7 @@ use wasm_dbms_memory::{MemoryProvider, RESERVED_PAGES};
 
 use crate::bindings::wasm_dbms::memory::memory_provider::{Memory, OpenOptions};
 use crate::cache::{BLOCK, BlockCache};
-use crate::error::into_memory_error;
+use crate::error::{flush_outcome, into_memory_error};
 
 /// Bindings of the imported `memory-provider` interface (the crate's own copy of the WIT
 /// package, in `wit/`).
@@ -68,6 +86,39 @@ const WORDS_FROM: usize = 256;
 /// Changed bytes closer than this are written in one call: a call across the boundary costs
 /// about what a few hundred bytes of transfer do.
 const JOIN_GAP: usize = 256;
+
+/// What became of the changes pending at a `flush` that failed in atomic mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushOutcome {
+    /// They were committed: they are whole in the provider's journal, and the next open of
+    /// the memory completes them. Doing them again would do them twice.
+    Committed,
+    /// Nothing of them was committed: the next open finds what the last successful `flush`
+    /// committed.
+    NotCommitted,
+    /// Only the next open decides: it completes them all, or finds what the last successful
+    /// `flush` committed. Look at the data after opening.
+    Undecided,
+}
+
+impl FlushOutcome {
+    /// What the outcome means for the caller, as the error's text says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FlushOutcome::Committed => {
+                "its changes were committed: the next open completes them; do not do them again"
+            }
+            FlushOutcome::NotCommitted => {
+                "its changes were not committed: the next open finds what the last successful \
+                 flush committed"
+            }
+            FlushOutcome::Undecided => {
+                "whether its changes were committed only the next open decides: it completes \
+                 them all or none"
+            }
+        }
+    }
+}
 
 /// How writes reach the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +140,8 @@ pub struct Options {
     pub durable: bool,
     /// Bytes of 4 KiB blocks the adapter caches on its side of the boundary (0: none).
     pub cache_bytes: usize,
-    /// The most distinct bytes a pending group may hold in the provider (default 64 MiB, at
-    /// most 1 GiB).
+    /// The most a pending group may hold in the provider's memory, counted as the provider's
+    /// `max-group-bytes` says (default 64 MiB, at most 1 GiB).
     pub max_group_bytes: Option<u64>,
     /// The most pages the memory may reach (default: no limit but the filesystem's).
     pub max_pages: Option<u64>,
@@ -136,6 +187,8 @@ pub struct ComponentMemoryProvider {
     untouched: std::ops::Range<u64>,
     /// Why every call now fails, once a read, or in atomic mode a write or flush, failed.
     failed: Option<String>,
+    /// What became of the pending changes, once a flush failed in atomic mode.
+    failed_flush: Option<FlushOutcome>,
 }
 
 impl std::fmt::Debug for ComponentMemoryProvider {
@@ -201,16 +254,12 @@ impl ComponentMemoryProvider {
             cache: BlockCache::new(options.cache_bytes / BLOCK as usize),
             untouched: pages..pages,
             failed: None,
+            failed_flush: None,
         };
         if pages < RESERVED_PAGES {
             provider.grow(RESERVED_PAGES - pages)?;
         }
         Ok(provider)
-    }
-
-    /// The imported resource, for calls this trait does not cover.
-    pub fn memory(&self) -> &Memory {
-        &self.memory
     }
 
     /// How writes reach the file.
@@ -221,6 +270,11 @@ impl ComponentMemoryProvider {
     /// Why every call fails, if one made the memory unusable.
     pub fn failure(&self) -> Option<&str> {
         self.failed.as_deref()
+    }
+
+    /// What became of the pending changes, if a `flush` failed in atomic mode.
+    pub fn failed_flush(&self) -> Option<FlushOutcome> {
+        self.failed_flush
     }
 
     fn usable(&self) -> MemoryResult<()> {
@@ -453,13 +507,18 @@ impl MemoryProvider for ComponentMemoryProvider {
         if self.options.mode == Mode::WriteThrough {
             return self.memory.sync().map_err(into_memory_error);
         }
-        let committed = self
-            .memory
-            .commit_group(self.options.durable)
-            .and_then(|()| self.memory.begin_group());
-        committed.map_err(|error| {
-            let error = into_memory_error(error);
-            self.fail(format!("a flush failed ({error})"))
-        })
+        let (outcome, error) = match self.memory.commit_group(self.options.durable) {
+            Ok(()) => match self.memory.begin_group() {
+                Ok(()) => return Ok(()),
+                Err(error) => (FlushOutcome::Committed, error),
+            },
+            Err(error) => (flush_outcome(&error), error),
+        };
+        self.failed_flush = Some(outcome);
+        let error = into_memory_error(error);
+        Err(self.fail(format!(
+            "a flush failed, and {} ({error})",
+            outcome.describe()
+        )))
     }
 }

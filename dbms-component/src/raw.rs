@@ -5,8 +5,10 @@ use std::cell::RefCell;
 
 use wasm_dbms_memory::MemoryProvider;
 
+use wasm_dbms_component_memory::FlushOutcome as AdapterOutcome;
+
 use crate::bindings::exports::wasm_dbms::demo::raw_storage::{
-    Access, GuestStorage, Storage as StorageHandle,
+    Access, FlushOutcome, GuestStorage, Storage as StorageHandle,
 };
 use crate::storage::{self, Storage};
 
@@ -24,6 +26,29 @@ impl GuestStorage for RawStorage {
             storage: RefCell::new(storage),
             offsets: RefCell::new(Vec::new()),
         }))
+    }
+
+    fn open_atomic(path: String, durable: bool) -> Result<StorageHandle, String> {
+        let storage = storage::open_atomic(&path, durable).map_err(|error| error.to_string())?;
+        Ok(StorageHandle::new(RawStorage {
+            storage: RefCell::new(storage),
+            offsets: RefCell::new(Vec::new()),
+        }))
+    }
+
+    fn flush(&self) -> Result<(), String> {
+        self.storage
+            .borrow_mut()
+            .flush()
+            .map_err(|error| error.to_string())
+    }
+
+    fn failed_flush(&self) -> Option<FlushOutcome> {
+        storage::failed_flush(&self.storage.borrow()).map(|outcome| match outcome {
+            AdapterOutcome::Committed => FlushOutcome::Committed,
+            AdapterOutcome::NotCommitted => FlushOutcome::NotCommitted,
+            AdapterOutcome::Undecided => FlushOutcome::Undecided,
+        })
     }
 
     fn grow(&self, new_pages: u64) -> Result<u64, String> {

@@ -50,6 +50,32 @@ pub fn open_raw(path: &str, cache_bytes: Option<usize>) -> MemoryResult<Storage>
     return Storage::without_image(path);
 }
 
+/// Opens the storage at `path` in the adapter's atomic mode, durably when `durable`; the
+/// seed and heap storages have no such mode.
+pub fn open_atomic(path: &str, durable: bool) -> MemoryResult<Storage> {
+    #[cfg(not(any(feature = "seed", feature = "heap")))]
+    return open(path, durable);
+    #[cfg(any(feature = "seed", feature = "heap"))]
+    {
+        let _ = (path, durable);
+        Err(wasm_dbms_api::memory::MemoryError::ProviderError(
+            "this storage has no atomic mode".into(),
+        ))
+    }
+}
+
+/// What became of the pending changes when a `flush` of `storage` failed (the adapter's
+/// atomic mode only).
+pub fn failed_flush(storage: &Storage) -> Option<wasm_dbms_component_memory::FlushOutcome> {
+    #[cfg(not(any(feature = "seed", feature = "heap")))]
+    return storage.failed_flush();
+    #[cfg(any(feature = "seed", feature = "heap"))]
+    {
+        let _ = storage;
+        None
+    }
+}
+
 #[cfg(feature = "heap")]
 mod heap_image {
     use wasm_dbms_api::memory::{MemoryError, MemoryResult};

@@ -21,7 +21,7 @@ pub mod bindings {
 pub use bindings::exports::wasm_dbms::demo::database::{
     Cell, Comparison, Condition, DbError, Order, Query, Value,
 };
-pub use bindings::exports::wasm_dbms::demo::raw_storage::Access;
+pub use bindings::exports::wasm_dbms::demo::raw_storage::{Access, FlushOutcome};
 
 /// A row: its cells by column name.
 pub type Row = Vec<Cell>;
@@ -167,6 +167,30 @@ impl DbmsSession {
         Ok(api
             .call_open(&mut self.store, path, cache_bytes)?
             .map(RawStorage))
+    }
+
+    /// `storage.open-atomic(path, durable)`: the adapter in atomic mode.
+    pub fn raw_open_atomic(
+        &mut self,
+        path: &str,
+        durable: bool,
+    ) -> Result<Result<RawStorage, String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        Ok(api
+            .call_open_atomic(&mut self.store, path, durable)?
+            .map(RawStorage))
+    }
+
+    /// `storage.flush()`.
+    pub fn raw_flush(&mut self, raw: RawStorage) -> Result<Result<(), String>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_flush(&mut self.store, raw.0)
+    }
+
+    /// `storage.failed-flush()`: what became of the pending changes, if a flush failed.
+    pub fn raw_failed_flush(&mut self, raw: RawStorage) -> Result<Option<FlushOutcome>> {
+        let api = self.dbms.wasm_dbms_demo_raw_storage().storage();
+        api.call_failed_flush(&mut self.store, raw.0)
     }
 
     /// `storage.read(offset, len)`.

@@ -32,8 +32,12 @@ pub fn run(data: &Path, storage: Storage) -> Result<()> {
     std::fs::create_dir_all(data).with_context(|| format!("create {}", data.display()))?;
     let data = data.canonicalize()?;
     let path = data.join(FILE);
-    if path.exists() {
-        std::fs::remove_file(&path)?;
+    // A fresh database: the file, and a journal an interrupted run may have left beside it
+    // (the provider refuses a journal beside a missing file).
+    for stale in [path.clone(), data.join(format!("{FILE}-journal"))] {
+        if stale.exists() {
+            std::fs::remove_file(&stale)?;
+        }
     }
     let how = match storage {
         Storage::Linked => "dbms.wasm linked to provider.wasm by the host",

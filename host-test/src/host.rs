@@ -30,6 +30,9 @@ pub struct WasiConfig {
     pub allow_blocking_current_thread: bool,
     /// Environment variables.
     pub env: Vec<(String, String)>,
+    /// Take the one-writer lock on every file opened for writing ([`crate::file_lock`]);
+    /// without, the host's filesystem answers as wasmtime-wasi's alone.
+    pub file_locks: bool,
 }
 
 impl WasiConfig {
@@ -49,6 +52,7 @@ impl WasiConfig {
             insecure_random_seed: None,
             allow_blocking_current_thread: true,
             env: Vec::new(),
+            file_locks: true,
         }
     }
 
@@ -58,6 +62,12 @@ impl WasiConfig {
             simulated: Some(fs),
             ..Self::none()
         }
+    }
+
+    /// The same configuration without the one-writer lock.
+    pub fn without_file_locks(mut self) -> Self {
+        self.file_locks = false;
+        self
     }
 
     /// The same configuration with a fixed insecure random seed.
@@ -125,6 +135,7 @@ impl WasiView for HostState {
 pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
+    unlocked_linker: Linker<HostState>,
     simulated_linker: Linker<HostState>,
     components: Mutex<HashMap<PathBuf, Component>>,
 }
@@ -140,6 +151,10 @@ impl Runtime {
         crate::file_lock::add_write_lock_to_open(&mut linker)?;
         crate::sync_count::add_sync_counting(&mut linker)?;
         crate::linking::add_provider_forwarding(&mut linker)?;
+        let mut unlocked_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut unlocked_linker)?;
+        crate::sync_count::add_sync_counting(&mut unlocked_linker)?;
+        crate::linking::add_provider_forwarding(&mut unlocked_linker)?;
         let mut simulated_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut simulated_linker)?;
         crate::simfs::add_to_linker(&mut simulated_linker, HostState::simulated_view)?;
@@ -147,6 +162,7 @@ impl Runtime {
         Ok(Self {
             engine,
             linker,
+            unlocked_linker,
             simulated_linker,
             components: Mutex::new(HashMap::new()),
         })
@@ -170,9 +186,10 @@ impl Runtime {
 
     /// The linker of stores made with `wasi`: simulated or host filesystem.
     pub fn linker_for(&self, wasi: &WasiConfig) -> &Linker<HostState> {
-        match wasi.simulated {
-            Some(_) => &self.simulated_linker,
-            None => &self.linker,
+        match (&wasi.simulated, wasi.file_locks) {
+            (Some(_), _) => &self.simulated_linker,
+            (None, true) => &self.linker,
+            (None, false) => &self.unlocked_linker,
         }
     }
 

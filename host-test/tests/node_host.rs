@@ -228,3 +228,43 @@ fn node_and_wasmtime_run_the_same_scenario_to_the_same_bytes() {
     assert_eq!(node_file.len(), wasmtime_file.len(), "file sizes differ");
     assert_eq!(differing, 0, "the files differ in {differing} bytes");
 }
+
+/// The provider alone under jco, whose `metadata-hash` changes whenever a file is written
+/// and whose `is-same-object` holds for one descriptor only: a file an open memory holds (by
+/// its path, another path, a hard link, or as its journal) cannot be opened again, and the
+/// journal's name is refused in any case (`node-host/provider-checks.mjs`).
+#[test]
+fn under_jco_a_written_file_is_locked_against_every_other_name_of_it() {
+    let sandbox = Sandbox::new();
+    let output = Command::new("node")
+        .arg(node_host().join("provider-checks.mjs"))
+        .arg(artifacts::path(artifacts::PROVIDER))
+        .arg(sandbox.path())
+        .output()
+        .expect("run node (npm ci in node-host/ installs jco and preview2-shim)");
+    assert!(
+        output.status.success(),
+        "node failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = [
+        "a second open of db.bin is locked: ok",
+        "a second open of ./db.bin is locked: ok",
+        "a second open of sub/../db.bin is locked: ok",
+        "a second open of link.bin is locked: ok",
+        "a hard link to the journal is locked: ok",
+        "the first memory keeps its journal: ok",
+        "closing removes the journal: ok",
+        "the reopened memory holds the last commit: ok",
+        "a second open in the new instance is locked: ok",
+        "a name ending in -JOURNAL is refused: ok",
+    ];
+    assert_eq!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(sandbox.bytes("db.bin")[..6], *b"second");
+}

@@ -399,12 +399,15 @@ fn growth_past_max_pages_is_refused_in_and_out_of_groups() {
     assert_eq!(sandbox.bytes("capped.bin").len() as u64, 3 * PAGE);
 }
 
+/// A group holds its bytes plus 64 for each run of them and 64 for each 64 KiB segment:
+/// room for 1,000 bytes in one run is 1,128.
 #[test]
 fn a_write_past_the_group_limit_is_refused_and_the_group_keeps_what_it_had() {
     let sandbox = Sandbox::new();
     let mut provider = session(&sandbox);
+    let limit = 1000 + 64 + 64;
     let limited = OpenOptions {
-        max_group_bytes: Some(1000),
+        max_group_bytes: Some(limit),
         ..options()
     };
     let memory = open_with(&mut provider, "limit.bin", limited);
@@ -413,13 +416,13 @@ fn a_write_past_the_group_limit_is_refused_and_the_group_keeps_what_it_had() {
     provider.write(memory, 0, &[1; 600]).unwrap().unwrap();
     assert_eq!(
         provider.write(memory, 1000, &[2; 600]).unwrap(),
-        Err(MemoryError::GroupTooLarge(1000))
+        Err(MemoryError::GroupTooLarge(limit))
     );
     provider.write(memory, 0, &[3; 600]).unwrap().unwrap();
     provider.write(memory, 600, &[4; 400]).unwrap().unwrap();
     assert_eq!(
         provider.write(memory, 5000, &[5]).unwrap(),
-        Err(MemoryError::GroupTooLarge(1000))
+        Err(MemoryError::GroupTooLarge(limit))
     );
     provider.commit_group(memory, true).unwrap().unwrap();
     let expected = image(1, &[(0, &[3; 600]), (600, &[4; 400])]);
@@ -555,6 +558,9 @@ fn a_leftover_journal_larger_than_the_provider_could_hold_twice_is_completed_in_
     );
 }
 
+/// The largest group a 1 GiB limit holds: its bytes, one run in each 64 KiB segment
+/// (64 + 64 bytes of bookkeeping each), written in transfers of the most a call moves;
+/// it commits in pieces, and one byte more is refused.
 #[test]
 fn a_group_of_a_gibibyte_commits_in_pieces_and_one_byte_more_is_refused() {
     let sandbox = Sandbox::new();
@@ -568,35 +574,36 @@ fn a_group_of_a_gibibyte_commits_in_pieces_and_one_byte_more_is_refused() {
             ..options()
         },
     );
+    let held = |bytes: u64| bytes + 128 * bytes.div_ceil(PAGE);
+    let whole_segments = limit / (PAGE + 128);
+    let rest = (limit - held(whole_segments * PAGE)).saturating_sub(128);
+    let most = whole_segments * PAGE + rest;
+    assert_eq!(held(most), limit);
     let piece = provider.max_transfer(memory).unwrap();
     provider.begin_group(memory).unwrap().unwrap();
     provider.grow(memory, limit / PAGE + 1).unwrap().unwrap();
-    for index in 0..limit / piece {
-        let data = vec![index as u8 + 1; piece as usize];
-        provider
-            .write(memory, index * piece, &data)
-            .unwrap()
-            .unwrap();
+    let mut at = 0;
+    while at < most {
+        let len = piece.min(most - at);
+        let data = vec![(at / piece) as u8 + 1; len as usize];
+        provider.write(memory, at, &data).unwrap().unwrap();
+        at += len;
     }
     assert_eq!(
-        provider.write(memory, limit, &[9]).unwrap(),
+        provider.write(memory, most, &[9]).unwrap(),
         Err(MemoryError::GroupTooLarge(limit))
     );
     provider.commit_group(memory, false).unwrap().unwrap();
     provider.close(memory).unwrap();
     let file = std::fs::read(sandbox.file("gib.bin")).unwrap();
     assert_eq!(file.len() as u64, limit + PAGE);
-    for index in 0..limit / piece {
-        let at = (index * piece) as usize;
-        let expected = index as u8 + 1;
+    for (index, chunk) in file[..most as usize].chunks(piece as usize).enumerate() {
         assert!(
-            file[at..at + piece as usize]
-                .iter()
-                .all(|byte| *byte == expected),
+            chunk.iter().all(|byte| *byte == index as u8 + 1),
             "piece {index}"
         );
     }
-    assert!(file[limit as usize..].iter().all(|byte| *byte == 0));
+    assert!(file[most as usize..].iter().all(|byte| *byte == 0));
 }
 
 #[test]

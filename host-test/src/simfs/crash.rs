@@ -268,13 +268,28 @@ impl EntryChange {
 struct ReplayDirectory {
     durable: BTreeMap<String, NodeId>,
     pending: Vec<EntryChange>,
+    /// A failed sync lost the writeback of the pending changes, and none came since: a
+    /// sync now writes nothing.
+    writeback_lost: bool,
 }
 
 impl ReplayDirectory {
+    fn change(&mut self, change: EntryChange) {
+        self.pending.push(change);
+        self.writeback_lost = false;
+    }
+
     fn sync(&mut self) {
+        if self.writeback_lost {
+            return;
+        }
         for change in self.pending.drain(..) {
             change.apply(&mut self.durable);
         }
+    }
+
+    fn sync_failed(&mut self) {
+        self.writeback_lost = !self.pending.is_empty();
     }
 
     /// The entries after the durable ones and the first `kept` unsynced changes.
@@ -372,6 +387,7 @@ impl CrashReplay {
                     let directory = ReplayDirectory {
                         durable: entries.clone(),
                         pending: Vec::new(),
+                        writeback_lost: false,
                     };
                     (*node, directory)
                 })
@@ -430,7 +446,7 @@ impl CrashReplay {
                 node,
             } => {
                 self.files.insert(*node, ReplayFile::default());
-                self.directory(*directory).pending.push(EntryChange::Link {
+                self.directory(*directory).change(EntryChange::Link {
                     name: name.clone(),
                     node: *node,
                 });
@@ -441,7 +457,7 @@ impl CrashReplay {
                 node,
             } => {
                 self.directories.insert(*node, ReplayDirectory::default());
-                self.directory(*directory).pending.push(EntryChange::Link {
+                self.directory(*directory).change(EntryChange::Link {
                     name: name.clone(),
                     node: *node,
                 });
@@ -460,6 +476,7 @@ impl CrashReplay {
             }
             TraceEntry::SyncFile { node } => self.file(*node).sync(),
             TraceEntry::SyncDirectory { node } => self.directory(*node).sync(),
+            TraceEntry::DirectorySyncFailed { node } => self.directory(*node).sync_failed(),
             TraceEntry::Unlink {
                 directory, name, ..
             }
@@ -467,8 +484,7 @@ impl CrashReplay {
                 directory, name, ..
             } => {
                 self.directory(*directory)
-                    .pending
-                    .push(EntryChange::Unlink { name: name.clone() });
+                    .change(EntryChange::Unlink { name: name.clone() });
             }
             TraceEntry::Rename {
                 from_directory,
@@ -479,25 +495,19 @@ impl CrashReplay {
                 ..
             } => {
                 if from_directory == to_directory {
-                    self.directory(*from_directory)
-                        .pending
-                        .push(EntryChange::Move {
-                            from: from_name.clone(),
-                            to: to_name.clone(),
-                            node: *node,
-                        });
+                    self.directory(*from_directory).change(EntryChange::Move {
+                        from: from_name.clone(),
+                        to: to_name.clone(),
+                        node: *node,
+                    });
                 } else {
-                    self.directory(*from_directory)
-                        .pending
-                        .push(EntryChange::Unlink {
-                            name: from_name.clone(),
-                        });
-                    self.directory(*to_directory)
-                        .pending
-                        .push(EntryChange::Link {
-                            name: to_name.clone(),
-                            node: *node,
-                        });
+                    self.directory(*from_directory).change(EntryChange::Unlink {
+                        name: from_name.clone(),
+                    });
+                    self.directory(*to_directory).change(EntryChange::Link {
+                        name: to_name.clone(),
+                        node: *node,
+                    });
                 }
             }
             TraceEntry::Mark(mark) => self.last_mark = Some(*mark),

@@ -19,19 +19,26 @@
 //! `not-empty`, ...). There are no symbolic links, hard links, timestamps or streams:
 //! those calls answer `unsupported`. One file is at most [`DEFAULT_MAX_FILE_SIZE`] bytes
 //! unless [`SimFs::set_max_file_size`] says otherwise (`file-too-large` past it, a short
-//! write when part fits).
+//! write when part fits). Names are case-sensitive unless [`SimFs::set_case_insensitive`]
+//! makes the tree keep them folded to ASCII lower case (as macOS and Windows compare them).
+//! `is-same-object` and `metadata-hash` answer as wasmtime does (by the node), or as jco's
+//! preview2-shim does ([`Identity::LikeJco`]).
 //!
 //! One writer per file: an `open-at` of a regular file with the `write` descriptor flag
 //! while another descriptor holding that flag is open on it answers `busy`, and changes
 //! nothing (no truncation). The descriptor's drop releases it, as does dropping the store
-//! (a process that dies).
+//! (a process that dies). [`SimFs::set_write_locks`] turns that off, as on a host that
+//! takes no locks (wasmtime-wasi alone, jco).
 //!
 //! # Faults
 //!
 //! Every call that can fail is counted ([`SimFs::calls`]); [`SimFs::fail_call`] makes the
 //! Nth call from now, among all calls or chosen [`CallKind`]s, fail with a chosen
 //! [`ErrorCode`] and no effect. A failed `sync` or `sync-data` leaves nothing durable (as
-//! Linux after an `fsync` error: the data it should have flushed stays unsynced). With a
+//! Linux after an `fsync` error: the data it should have flushed stays unsynced); a failed
+//! sync of a directory also loses the writeback of its entry changes, so that a later sync
+//! with nothing changed since makes them no more durable
+//! ([`TraceEntry::DirectorySyncFailed`]). With a
 //! capacity ([`SimFs::set_capacity`]), the sizes of all files together may not pass it:
 //! a write that would is cut short to what fits, or fails with `insufficient-space` when
 //! nothing fits; a `set-size` that would fails.
@@ -99,6 +106,19 @@ use self::tree::{Content, Snapshot, Tree};
 /// The largest file a simulated filesystem holds unless told otherwise: 1 GiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 
+/// How the filesystem answers the identity calls `is-same-object` and `metadata-hash`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Identity {
+    /// As wasmtime-wasi: two descriptors of one file are the same object, and the hash is
+    /// the file's (device and inode), whatever is written.
+    #[default]
+    Inode,
+    /// As jco's preview2-shim: `is-same-object` holds for one descriptor only, and the hash
+    /// is the file's modification time and inode, so it changes whenever the file is
+    /// written.
+    LikeJco,
+}
+
 /// A shared handle to one simulated filesystem: clones see the same files.
 #[derive(Clone)]
 pub struct SimFs {
@@ -113,6 +133,7 @@ struct SimState {
     base: Arc<Snapshot>,
     /// `(directory inside the simulation, name the guest sees)` of each preopen.
     preopens: Vec<(String, String)>,
+    identity: Identity,
 }
 
 impl Default for SimFs {
@@ -177,6 +198,7 @@ impl SimFs {
                 faults: Faults::default(),
                 base,
                 preopens: vec![(String::new(), ".".to_owned())],
+                identity: Identity::default(),
             })),
         }
     }
@@ -283,6 +305,32 @@ impl SimFs {
         self.lock().tree.used_bytes()
     }
 
+    /// Makes names case-insensitive (set before any file exists: names already in the
+    /// tree are not folded).
+    pub fn set_case_insensitive(&self, on: bool) {
+        self.lock().tree.case_insensitive = on;
+    }
+
+    /// Turns the one-writer lock on or off (on unless told otherwise).
+    pub fn set_write_locks(&self, on: bool) {
+        self.lock().tree.write_locks = on;
+    }
+
+    /// Sets how `is-same-object` and `metadata-hash` answer.
+    pub fn set_identity(&self, identity: Identity) {
+        self.lock().identity = identity;
+    }
+
+    /// How `is-same-object` and `metadata-hash` answer.
+    fn identity(&self) -> Identity {
+        self.lock().identity
+    }
+
+    /// How many times the bytes or size of `node` changed.
+    fn modified(&self, node: NodeId) -> u64 {
+        self.lock().tree.modified(node)
+    }
+
     /// Sets the largest size of one file.
     pub fn set_max_file_size(&self, bytes: u64) {
         self.lock().tree.max_file_size = bytes;
@@ -335,6 +383,18 @@ impl SimFs {
             return Err(error);
         }
         op(&mut state.tree)
+    }
+
+    /// A `sync` or `sync-data` (`kind`) of `node`: recorded when it succeeds; when a fault
+    /// fails it, a directory's pending entry changes lose their writeback.
+    fn sync(&self, kind: CallKind, node: NodeId) -> Result<(), ErrorCode> {
+        let mut state = self.lock();
+        if let Some(error) = state.faults.enter(kind) {
+            state.tree.sync_failed(node);
+            return Err(error);
+        }
+        state.tree.sync(node);
+        Ok(())
     }
 
     /// Closes a descriptor of `node`.

@@ -59,9 +59,19 @@ pub enum TraceEntry {
         /// The file synced.
         node: NodeId,
     },
-    /// `sync` or `sync-data` of a directory returned success: its entries are durable.
+    /// `sync` or `sync-data` of a directory returned success: its entries are durable,
+    /// unless a sync of it failed since they changed (see
+    /// [`TraceEntry::DirectorySyncFailed`]).
     SyncDirectory {
         /// The directory synced.
+        node: NodeId,
+    },
+    /// A `sync` or `sync-data` of a directory failed. As Linux may after a failed
+    /// writeback, the entry changes it should have written are taken as written while they
+    /// are not: a later successful sync makes them durable only if the directory changed
+    /// again in between (a new change dirties it again); otherwise they stay as unsynced.
+    DirectorySyncFailed {
+        /// The directory whose sync failed.
         node: NodeId,
     },
     /// The entry `name` of the file `node` was removed from `directory`.
@@ -130,6 +140,9 @@ impl fmt::Debug for TraceEntry {
             }
             TraceEntry::SyncFile { node } => write!(f, "sync file {node:?}"),
             TraceEntry::SyncDirectory { node } => write!(f, "sync directory {node:?}"),
+            TraceEntry::DirectorySyncFailed { node } => {
+                write!(f, "failed sync of directory {node:?}")
+            }
             TraceEntry::Unlink {
                 directory,
                 name,

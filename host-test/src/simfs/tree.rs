@@ -2,6 +2,7 @@
 //! operation with the outcome a POSIX filesystem (as wasmtime-wasi exposes it) gives,
 //! recording each change in the trace.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ struct Node {
     open: u32,
     /// Open descriptors that hold the write lock.
     writers: u32,
+    /// Changes to the file's bytes or size: its modification time.
+    modified: u64,
 }
 
 /// What a path names once resolved: the directories walked (the base first, the parent of
@@ -112,6 +115,10 @@ pub struct Tree {
     pub capacity: Option<u64>,
     /// The largest size of one file; growth past it is `file-too-large`.
     pub max_file_size: u64,
+    /// Names differ only by more than ASCII case: every name is kept folded to lower case.
+    pub case_insensitive: bool,
+    /// A second writable open of a file is `busy` (the one-writer lock of host-test's host).
+    pub write_locks: bool,
 }
 
 /// Splits a path given by a test into its names (`""` and `.` dropped).
@@ -141,6 +148,7 @@ impl Tree {
                 links: 1,
                 open: 0,
                 writers: 0,
+                modified: 0,
             },
         );
         Self {
@@ -150,7 +158,23 @@ impl Tree {
             used_bytes: 0,
             capacity: None,
             max_file_size,
+            case_insensitive: false,
+            write_locks: true,
         }
+    }
+
+    /// `path` as this tree compares names: folded to lower case when it ignores case.
+    fn fold<'p>(&self, path: &'p str) -> Cow<'p, str> {
+        if self.case_insensitive {
+            Cow::Owned(path.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(path)
+        }
+    }
+
+    /// How many times the node's bytes or size changed: what a modification time tells.
+    pub fn modified(&self, node: NodeId) -> u64 {
+        self.nodes.get(&node).map_or(0, |node| node.modified)
     }
 
     /// The trace so far.
@@ -220,6 +244,7 @@ impl Tree {
                 links: 1,
                 open: 0,
                 writers: 0,
+                modified: 0,
             },
         );
         id
@@ -320,7 +345,8 @@ impl Tree {
         path: &str,
         request: OpenRequest,
     ) -> Result<(NodeId, Kind), ErrorCode> {
-        let resolved = self.resolve(base, path)?;
+        let path = self.fold(path);
+        let resolved = self.resolve(base, &path)?;
         let node = match self.target(&resolved) {
             Some(node) => {
                 if request.create && request.exclusive {
@@ -336,7 +362,7 @@ impl Tree {
                         if request.directory || resolved.trailing_slash {
                             return Err(ErrorCode::NotDirectory);
                         }
-                        if request.write && self.node(node).writers > 0 {
+                        if request.write && self.write_locks && self.node(node).writers > 0 {
                             return Err(ErrorCode::Busy);
                         }
                         if request.truncate {
@@ -462,6 +488,7 @@ impl Tree {
             bytes.resize(end as usize, 0);
         }
         bytes[offset as usize..end as usize].copy_from_slice(&data[..count]);
+        self.node_mut(node).modified += 1;
         self.used_bytes += end.saturating_sub(current);
         self.trace.push(TraceEntry::Write {
             node,
@@ -500,6 +527,7 @@ impl Tree {
                 .map_err(|_| ErrorCode::InsufficientSpace)?;
         }
         bytes.resize(size as usize, 0);
+        self.node_mut(node).modified += 1;
         self.used_bytes = self.used_bytes + size - current;
         self.trace.push(TraceEntry::SetSize {
             node,
@@ -507,6 +535,15 @@ impl Tree {
             to: size,
         });
         Ok(())
+    }
+
+    /// Records a failed `sync` of `node`: for a directory, the writeback of its entry
+    /// changes is lost (see [`TraceEntry::DirectorySyncFailed`]); a file's changes stay
+    /// unsynced.
+    pub fn sync_failed(&mut self, node: NodeId) {
+        if self.nodes.contains_key(&node) && self.kind(node) == Kind::Directory {
+            self.trace.push(TraceEntry::DirectorySyncFailed { node });
+        }
     }
 
     /// Records a successful `sync` of `node`.
@@ -540,7 +577,8 @@ impl Tree {
 
     /// The node `path` names from `base`.
     pub fn lookup(&self, base: NodeId, path: &str) -> Result<NodeId, ErrorCode> {
-        let resolved = self.resolve(base, path)?;
+        let path = self.fold(path);
+        let resolved = self.resolve(base, &path)?;
         let node = self.target(&resolved).ok_or(ErrorCode::NoEntry)?;
         if resolved.trailing_slash && self.kind(node) != Kind::Directory {
             return Err(ErrorCode::NotDirectory);
@@ -550,7 +588,8 @@ impl Tree {
 
     /// `mkdir`.
     pub fn create_directory(&mut self, base: NodeId, path: &str) -> Result<(), ErrorCode> {
-        let resolved = self.resolve(base, path)?;
+        let path = self.fold(path);
+        let resolved = self.resolve(base, &path)?;
         let Last::Name(name) = resolved.last else {
             return Err(ErrorCode::Exist);
         };
@@ -574,7 +613,8 @@ impl Tree {
 
     /// `rmdir`.
     pub fn remove_directory(&mut self, base: NodeId, path: &str) -> Result<(), ErrorCode> {
-        let resolved = self.resolve(base, path)?;
+        let path = self.fold(path);
+        let resolved = self.resolve(base, &path)?;
         let name = match resolved.last {
             Last::Name(name) => name,
             Last::Current => return Err(ErrorCode::Invalid),
@@ -605,7 +645,8 @@ impl Tree {
 
     /// `unlink` of a file.
     pub fn unlink(&mut self, base: NodeId, path: &str) -> Result<(), ErrorCode> {
-        let resolved = self.resolve(base, path)?;
+        let path = self.fold(path);
+        let resolved = self.resolve(base, &path)?;
         let Last::Name(name) = resolved.last else {
             return Err(ErrorCode::IsDirectory);
         };
@@ -651,8 +692,9 @@ impl Tree {
         new_base: NodeId,
         new_path: &str,
     ) -> Result<(), ErrorCode> {
-        let old = self.resolve(old_base, old_path)?;
-        let new = self.resolve(new_base, new_path)?;
+        let (old_path, new_path) = (self.fold(old_path), self.fold(new_path));
+        let old = self.resolve(old_base, &old_path)?;
+        let new = self.resolve(new_base, &new_path)?;
         let (Last::Name(old_name), Last::Name(new_name)) = (old.last, new.last) else {
             return Err(ErrorCode::Busy);
         };
@@ -746,8 +788,9 @@ impl Tree {
 
     /// The node at the test path `path` from the root.
     pub fn find(&self, path: &str) -> Option<NodeId> {
+        let path = self.fold(path);
         let mut node = NodeId::ROOT;
-        for name in test_path_components(path) {
+        for name in test_path_components(&path) {
             node = *self.entries(node)?.get(name)?;
         }
         Some(node)
@@ -755,8 +798,9 @@ impl Tree {
 
     /// The directory at the test path `path`, created (and recorded) where missing.
     pub fn make_directories(&mut self, path: &str) -> NodeId {
+        let path = self.fold(path).into_owned();
         let mut node = NodeId::ROOT;
-        for name in test_path_components(path) {
+        for name in test_path_components(&path) {
             node = match self.entries(node).expect("a directory").get(name) {
                 Some(child) => {
                     assert_eq!(
@@ -780,7 +824,8 @@ impl Tree {
     /// limits, and records it as a program would make it durable: the entry, the size, the
     /// bytes, the file's sync and the sync of every directory on the path.
     pub fn put_durable(&mut self, path: &str, bytes: &[u8]) {
-        let mut components = test_path_components(path);
+        let path = self.fold(path).into_owned();
+        let mut components = test_path_components(&path);
         let name = components.pop().expect("a file name");
         let parent = self.make_directories(&components.join("/"));
         let node = match self.entries(parent).expect("a directory").get(name) {
@@ -827,7 +872,8 @@ impl Tree {
             self.make_directories(path);
         }
         for (path, bytes) in files {
-            let mut components = test_path_components(path);
+            let path = self.fold(path).into_owned();
+            let mut components = test_path_components(&path);
             let name = components.pop().expect("a file name");
             let parent = self.make_directories(&components.join("/"));
             assert!(

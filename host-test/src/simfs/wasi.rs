@@ -12,7 +12,7 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use super::fault::CallKind;
 use super::trace::NodeId;
 use super::tree::{Kind, OpenRequest, Stat};
-use super::{ErrorCode, SimFs};
+use super::{ErrorCode, Identity, SimFs};
 
 /// Bindings of the two interfaces the simulation serves (WIT in `wit-simfs/`).
 pub mod bindings {
@@ -152,16 +152,23 @@ fn descriptor_stat(stat: Stat) -> types::DescriptorStat {
     }
 }
 
-/// A stable hash of a node's identity.
-fn metadata_hash(node: NodeId) -> types::MetadataHashValue {
+/// A hash of a node's identity, stable for its life; with `modified` (jco's way), of its
+/// modification count too.
+fn metadata_hash(node: NodeId, modified: Option<u64>) -> types::MetadataHashValue {
     let mix = |mut z: u64| {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    types::MetadataHashValue {
-        lower: mix(node.0.wrapping_add(0x9E37_79B9_7F4A_7C15)),
-        upper: mix(node.0 ^ 0x5EED_F11E_5EED_F11E),
+    match modified {
+        None => types::MetadataHashValue {
+            lower: mix(node.0.wrapping_add(0x9E37_79B9_7F4A_7C15)),
+            upper: mix(node.0 ^ 0x5EED_F11E_5EED_F11E),
+        },
+        Some(modified) => types::MetadataHashValue {
+            lower: node.0,
+            upper: mix(modified.wrapping_add(0x9E37_79B9_7F4A_7C15)),
+        },
     }
 }
 
@@ -209,10 +216,8 @@ impl types::HostDescriptor for SimFsView<'_> {
     }
 
     fn sync_data(&mut self, fd: Resource<SimDescriptor>) -> CallResult<()> {
-        self.on_descriptor(&fd, CallKind::SyncData, |d, tree| {
-            tree.sync(d.node);
-            Ok(())
-        })
+        let d = self.descriptor(&fd)?;
+        Ok(d.fs.sync(CallKind::SyncData, d.node))
     }
 
     fn get_flags(&mut self, fd: Resource<SimDescriptor>) -> CallResult<types::DescriptorFlags> {
@@ -309,10 +314,8 @@ impl types::HostDescriptor for SimFsView<'_> {
     }
 
     fn sync(&mut self, fd: Resource<SimDescriptor>) -> CallResult<()> {
-        self.on_descriptor(&fd, CallKind::Sync, |d, tree| {
-            tree.sync(d.node);
-            Ok(())
-        })
+        let d = self.descriptor(&fd)?;
+        Ok(d.fs.sync(CallKind::Sync, d.node))
     }
 
     fn create_directory_at(&mut self, fd: Resource<SimDescriptor>, path: String) -> CallResult<()> {
@@ -455,15 +458,23 @@ impl types::HostDescriptor for SimFsView<'_> {
         other: Resource<SimDescriptor>,
     ) -> wasmtime::Result<bool> {
         let (one, two) = (self.descriptor(&fd)?, self.descriptor(&other)?);
-        Ok(one.fs.same(&two.fs) && one.node == two.node)
+        Ok(match one.fs.identity() {
+            Identity::Inode => one.fs.same(&two.fs) && one.node == two.node,
+            Identity::LikeJco => fd.rep() == other.rep(),
+        })
     }
 
     fn metadata_hash(
         &mut self,
         fd: Resource<SimDescriptor>,
     ) -> CallResult<types::MetadataHashValue> {
+        let d = self.descriptor(&fd)?;
+        let modified = match d.fs.identity() {
+            Identity::Inode => None,
+            Identity::LikeJco => Some(d.fs.modified(d.node)),
+        };
         self.on_descriptor(&fd, CallKind::MetadataHash, |d, _| {
-            Ok(metadata_hash(d.node))
+            Ok(metadata_hash(d.node, modified))
         })
     }
 
@@ -473,8 +484,10 @@ impl types::HostDescriptor for SimFsView<'_> {
         _path_flags: types::PathFlags,
         path: String,
     ) -> CallResult<types::MetadataHashValue> {
+        let like_jco = self.descriptor(&fd)?.fs.identity() == Identity::LikeJco;
         self.on_descriptor(&fd, CallKind::MetadataHashAt, |d, tree| {
-            Ok(metadata_hash(tree.lookup(d.directory()?, &path)?))
+            let node = tree.lookup(d.directory()?, &path)?;
+            Ok(metadata_hash(node, like_jco.then(|| tree.modified(node))))
         })
     }
 

@@ -74,6 +74,20 @@ pub fn journal(generation: u64, records: &[Group<'_>]) -> Vec<u8> {
     out
 }
 
+/// A whole journal behind the header `header` (as a provider wrote it, its salt included)
+/// holding `records` in order.
+pub fn with_header(header: &[u8], records: &[Group<'_>]) -> Vec<u8> {
+    let generation = u64_at(header, 8).expect("a header");
+    let mut chain = u64_at(header, 56).expect("a header");
+    let mut out = header[..64].to_vec();
+    for (sequence, (size, ranges)) in records.iter().enumerate() {
+        let (bytes, hash) = record(generation, sequence as u64, chain, *size, ranges);
+        out.extend_from_slice(&bytes);
+        chain = hash;
+    }
+    out
+}
+
 /// Reads a journal file: its generation and every complete record, stopping where the
 /// provider's recovery would stop. `None` when the header is not a valid one.
 pub fn read(bytes: &[u8]) -> Option<Journal> {
